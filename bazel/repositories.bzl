@@ -48,7 +48,7 @@ def sparrow_repositories():
     )
 
     # System libraries from Debian packages.
-    for name in ["hwy", "gtest", "benchmark", "eigen", "openblas", "dnnl", "xnnpack", "hwloc"]:
+    for name in ["hwy", "gtest", "benchmark", "eigen", "openblas", "dnnl", "xnnpack", "hwloc", "cli11"]:
         native.new_local_repository(
             name = name,
             path = "/usr",
