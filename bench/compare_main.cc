@@ -27,7 +27,8 @@ constexpr const char kDefaultFilter[] =
     "|Gemm_.*/64/(256/256|512/512|1024/1024)"
     "|GemmNN_.*/64/512/512|GemmTN_.*/64/512/512"
     "|(Tanh|Sigmoid|Exp|Gelu|Softmax)_.*/4096"
-    "|GruStep_.*)$";
+    "|GruStep_.*"
+    "|SpMV_.*)$";
 
 // Collects the median of each case and shows progress on stderr.
 class CollectingReporter : public benchmark::BenchmarkReporter {

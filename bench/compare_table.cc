@@ -29,6 +29,9 @@ std::vector<Goal> DefaultGoals() {
       {"GemmTN", "sparrow", "openblas", 0.8},
       {"Tanh", "sparrow_precise", "eigen", 1.0},
       {"Tanh", "sparrow_fast", "lpcnet", 1.5},
+      // Issue 3 (block-sparse).
+      {"SpMV", "sparrow_f32", "lpcnet", 3.0},
+      {"SpMV", "sparrow_bf16", "sparrow_f32", 1.5},
   };
 }
 
