@@ -287,6 +287,37 @@ HWY_INLINE V Activate(D d, V x) {
   }
 }
 
+// (act, acc) as types, so one switch outside a kernel's loops picks the
+// instantiation whose epilogue inlines the activation.
+template <Activation kA, Accuracy kC>
+struct ActTag {
+  static constexpr Activation kAct = kA;
+  static constexpr Accuracy kAcc = kC;
+};
+
+// Calls fn(ActTag<act, acc>()) with compile-time constants. kIdentity and
+// kRelu have no accuracy tiers, so they instantiate once.
+template <class Fn>
+HWY_INLINE void WithActivation(Activation act, Accuracy acc, const Fn& fn) {
+  const bool fast = acc == Accuracy::kFast;
+  switch (act) {
+    case Activation::kRelu:
+      return fn(ActTag<Activation::kRelu, Accuracy::kPrecise>());
+    case Activation::kSigmoid:
+      return fast ? fn(ActTag<Activation::kSigmoid, Accuracy::kFast>())
+                  : fn(ActTag<Activation::kSigmoid, Accuracy::kPrecise>());
+    case Activation::kTanh:
+      return fast ? fn(ActTag<Activation::kTanh, Accuracy::kFast>())
+                  : fn(ActTag<Activation::kTanh, Accuracy::kPrecise>());
+    case Activation::kGelu:
+      return fast ? fn(ActTag<Activation::kGelu, Accuracy::kFast>())
+                  : fn(ActTag<Activation::kGelu, Accuracy::kPrecise>());
+    case Activation::kIdentity:
+    default:
+      return fn(ActTag<Activation::kIdentity, Accuracy::kPrecise>());
+  }
+}
+
 // ------------------------------ Array loops
 
 // out[i] = func(d, in[i]) for i < n; in == out is allowed. The tail goes
@@ -319,21 +350,10 @@ HWY_NOINLINE void ActivateArrayT(const float* in, float* out, size_t n) {
 // Activation::kIdentity copies.
 inline HWY_MAYBE_UNUSED void ActivateArray(Activation act, Accuracy acc,
                                     const float* in, float* out, size_t n) {
-  const bool fast = acc == Accuracy::kFast;
-  switch (act) {
-    case Activation::kRelu:
-      return ActivateArrayT<Activation::kRelu, Accuracy::kPrecise>(in, out, n);
-    case Activation::kSigmoid:
-      return fast ? ActivateArrayT<Activation::kSigmoid, Accuracy::kFast>(in, out, n)
-                  : ActivateArrayT<Activation::kSigmoid, Accuracy::kPrecise>(in, out, n);
-    case Activation::kTanh:
-      return fast ? ActivateArrayT<Activation::kTanh, Accuracy::kFast>(in, out, n)
-                  : ActivateArrayT<Activation::kTanh, Accuracy::kPrecise>(in, out, n);
-    case Activation::kGelu:
-      return fast ? ActivateArrayT<Activation::kGelu, Accuracy::kFast>(in, out, n)
-                  : ActivateArrayT<Activation::kGelu, Accuracy::kPrecise>(in, out, n);
-    case Activation::kIdentity:
-      break;
+  if (act != Activation::kIdentity) {
+    return WithActivation(act, acc, [&](auto tag) HWY_ATTR {
+      ActivateArrayT<decltype(tag)::kAct, decltype(tag)::kAcc>(in, out, n);
+    });
   }
   if (in != out && n != 0) memmove(out, in, n * sizeof(float));
 }

@@ -11,6 +11,8 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/activation_type.h"
+
 namespace sparrow {
 
 template <typename T>
@@ -46,6 +48,25 @@ T GeluRef(T x) {
   const T kSqrt2OverPi = T(0.79788456080286535587989211986876);
   const T u = kSqrt2OverPi * (x + T(0.044715) * x * x * x);
   return x * SigmoidRef(T(2) * u);
+}
+
+// The activation `act` by its definition; every kernel's scalar reference
+// applies its epilogue through this one function.
+template <typename T>
+T ActivateRef(Activation act, T x) {
+  switch (act) {
+    case Activation::kRelu:
+      return ReluRef(x);
+    case Activation::kSigmoid:
+      return SigmoidRef(x);
+    case Activation::kTanh:
+      return TanhRef(x);
+    case Activation::kGelu:
+      return GeluRef(x);
+    case Activation::kIdentity:
+      break;
+  }
+  return x;
 }
 
 // Softmax over n values with the max subtracted; NaN and infinity handling as

@@ -458,41 +458,11 @@ HWY_NOINLINE void GemmBiasActivationImpl(size_t m, size_t n, size_t k,
                                          const float* bias, Activation act,
                                          Accuracy accuracy, float* y,
                                          size_t ldy, void* ws) {
-  const bool fast = accuracy == Accuracy::kFast;
-#define SPARROW_GEMM_CALL(ACT, ACC)                                          \
-  GemmT<ACT, ACC>(Transpose::kNo, Transpose::kYes, m, n, k, 1.0f, x, ldx, w, \
-                  ldw, 0.0f, y, ldy, bias, ws)
-  switch (act) {
-    case Activation::kRelu:
-      SPARROW_GEMM_CALL(Activation::kRelu, Accuracy::kPrecise);
-      break;
-    case Activation::kSigmoid:
-      if (fast) {
-        SPARROW_GEMM_CALL(Activation::kSigmoid, Accuracy::kFast);
-      } else {
-        SPARROW_GEMM_CALL(Activation::kSigmoid, Accuracy::kPrecise);
-      }
-      break;
-    case Activation::kTanh:
-      if (fast) {
-        SPARROW_GEMM_CALL(Activation::kTanh, Accuracy::kFast);
-      } else {
-        SPARROW_GEMM_CALL(Activation::kTanh, Accuracy::kPrecise);
-      }
-      break;
-    case Activation::kGelu:
-      if (fast) {
-        SPARROW_GEMM_CALL(Activation::kGelu, Accuracy::kFast);
-      } else {
-        SPARROW_GEMM_CALL(Activation::kGelu, Accuracy::kPrecise);
-      }
-      break;
-    case Activation::kIdentity:
-    default:
-      SPARROW_GEMM_CALL(Activation::kIdentity, Accuracy::kPrecise);
-      break;
-  }
-#undef SPARROW_GEMM_CALL
+  WithActivation(act, accuracy, [&](auto tag) HWY_ATTR {
+    GemmT<decltype(tag)::kAct, decltype(tag)::kAcc>(
+        Transpose::kNo, Transpose::kYes, m, n, k, 1.0f, x, ldx, w, ldw, 0.0f,
+        y, ldy, bias, ws);
+  });
 }
 
 }  // namespace HWY_NAMESPACE

@@ -15,6 +15,7 @@
 #include <cmath>
 
 #include "kernels/activation_type.h"
+#include "kernels/activations_scalar.h"
 #include "kernels/gemm.h"
 
 namespace sparrow {
@@ -42,26 +43,6 @@ void GemmScalar(Transpose ta, Transpose tb, size_t m, size_t n, size_t k,
   }
 }
 
-// The activations by their definitions (activation_type.h).
-template <typename T>
-T ActivateScalar(Activation act, T x) {
-  switch (act) {
-    case Activation::kRelu:
-      return x > T(0) ? x : T(0);
-    case Activation::kSigmoid:
-      return T(1) / (T(1) + std::exp(-x));
-    case Activation::kTanh:
-      return std::tanh(x);
-    case Activation::kGelu: {
-      const T kC = T(0.7978845608028654);  // sqrt(2/pi)
-      return T(0.5) * x * (T(1) + std::tanh(kC * (x + T(0.044715) * x * x * x)));
-    }
-    case Activation::kIdentity:
-    default:
-      return x;
-  }
-}
-
 // Y[m,n] = act(X[m,k] · W[n,k]ᵀ + bias[n]); bias may be null.
 template <typename T>
 void GemmBiasActivationScalar(size_t m, size_t n, size_t k, const T* x,
@@ -71,7 +52,7 @@ void GemmBiasActivationScalar(size_t m, size_t n, size_t k, const T* x,
     for (size_t j = 0; j < n; ++j) {
       T sum = bias == nullptr ? T(0) : bias[j];
       for (size_t p = 0; p < k; ++p) sum += x[i * ldx + p] * w[j * ldw + p];
-      y[i * ldy + j] = ActivateScalar(act, sum);
+      y[i * ldy + j] = ActivateRef(act, sum);
     }
   }
 }

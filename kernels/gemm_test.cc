@@ -293,7 +293,7 @@ void TestAllGemmBiasActivation() {
                 pre += double(xp[i * ldx + p]) * wp[j * ldw + p];
                 s += fabs(double(xp[i * ldx + p]) * wp[j * ldw + p]);
               }
-              const double want = ActivateScalar<double>(act, pre);
+              const double want = ActivateRef<double>(act, pre);
               // Pre-activation bound (see top), propagated through the
               // activation, plus the activation's own promise
               // (activation_type.h): kPrecise <= 4 ULP (taken relative to

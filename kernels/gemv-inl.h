@@ -43,38 +43,6 @@ namespace sparrow {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// ------------------------------ Activation dispatch
-
-// (act, acc) as types, so a switch outside the loops picks an instantiation.
-template <Activation kA, Accuracy kC>
-struct ActTag {
-  static constexpr Activation kAct = kA;
-  static constexpr Accuracy kAcc = kC;
-};
-
-// Calls fn(ActTag<act, acc>()) with compile-time constants. kIdentity and
-// kRelu have no accuracy tiers, so they instantiate once.
-template <class Fn>
-HWY_INLINE void WithActivation(Activation act, Accuracy acc, const Fn& fn) {
-  const bool fast = acc == Accuracy::kFast;
-  switch (act) {
-    case Activation::kRelu:
-      return fn(ActTag<Activation::kRelu, Accuracy::kPrecise>());
-    case Activation::kSigmoid:
-      return fast ? fn(ActTag<Activation::kSigmoid, Accuracy::kFast>())
-                  : fn(ActTag<Activation::kSigmoid, Accuracy::kPrecise>());
-    case Activation::kTanh:
-      return fast ? fn(ActTag<Activation::kTanh, Accuracy::kFast>())
-                  : fn(ActTag<Activation::kTanh, Accuracy::kPrecise>());
-    case Activation::kGelu:
-      return fast ? fn(ActTag<Activation::kGelu, Accuracy::kFast>())
-                  : fn(ActTag<Activation::kGelu, Accuracy::kPrecise>());
-    case Activation::kIdentity:
-    default:
-      return fn(ActTag<Activation::kIdentity, Accuracy::kPrecise>());
-  }
-}
-
 // ------------------------------ Partial loads/stores
 
 // Loads n < Lanes(d) elements into a zero-padded vector; never reads past

@@ -11,27 +11,9 @@
 
 #include "hwy/base.h"
 #include "kernels/activation_type.h"
+#include "kernels/activations_scalar.h"
 
 namespace sparrow {
-
-template <typename T>
-T ActivateScalar(Activation act, T v) {
-  switch (act) {
-    case Activation::kRelu:
-      return v > T(0) ? v : T(0);
-    case Activation::kSigmoid:
-      return T(1) / (T(1) + std::exp(-v));
-    case Activation::kTanh:
-      return std::tanh(v);
-    case Activation::kGelu: {
-      const T k = T(0.7978845608028654);  // sqrt(2/pi)
-      return T(0.5) * v * (T(1) + std::tanh(k * (v + T(0.044715) * v * v * v)));
-    }
-    case Activation::kIdentity:
-    default:
-      return v;
-  }
-}
 
 // y[r] = act(sum_c w[r * cols + c] * x[c] + bias[r]); bias may be null.
 template <typename T>
@@ -40,7 +22,7 @@ void GemvScalar(const T* w, const T* x, const T* bias, T* y, size_t rows,
   for (size_t r = 0; r < rows; ++r) {
     T sum = bias ? bias[r] : T(0);
     for (size_t c = 0; c < cols; ++c) sum += w[r * cols + c] * x[c];
-    y[r] = ActivateScalar(act, sum);
+    y[r] = ActivateRef(act, sum);
   }
 }
 

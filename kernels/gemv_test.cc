@@ -102,7 +102,7 @@ size_t Check(const char* what, const float* w_ref, const float* x,
   kernel(y);
   size_t errors = 0;
   for (size_t r = 0; r < rows; ++r) {
-    const double ref = ActivateScalar<double>(act, pre[r]);
+    const double ref = ActivateRef<double>(act, pre[r]);
     EXPECT_NEAR(ref, yd[r], 1e-12 * (1.0 + abs_sum[r]));
     const double tol =
         Tolerance(abs_sum[r], pre[r], ref, cols, lanes, act, acc);

@@ -73,34 +73,6 @@ HWY_INLINE void PrefetchLine(const T* base, size_t line) {
   }
 }
 
-// (act, acc) as a type, so one switch outside the loops picks the epilogue.
-template <Activation kA, Accuracy kC>
-struct ActTag {
-  static constexpr Activation kAct = kA;
-  static constexpr Accuracy kAcc = kC;
-};
-
-template <class Fn>
-HWY_INLINE void WithActivation(Activation act, Accuracy acc, const Fn& fn) {
-  const bool fast = acc == Accuracy::kFast;
-  switch (act) {
-    case Activation::kRelu:
-      return fn(ActTag<Activation::kRelu, Accuracy::kPrecise>());
-    case Activation::kSigmoid:
-      return fast ? fn(ActTag<Activation::kSigmoid, Accuracy::kFast>())
-                  : fn(ActTag<Activation::kSigmoid, Accuracy::kPrecise>());
-    case Activation::kTanh:
-      return fast ? fn(ActTag<Activation::kTanh, Accuracy::kFast>())
-                  : fn(ActTag<Activation::kTanh, Accuracy::kPrecise>());
-    case Activation::kGelu:
-      return fast ? fn(ActTag<Activation::kGelu, Accuracy::kFast>())
-                  : fn(ActTag<Activation::kGelu, Accuracy::kPrecise>());
-    case Activation::kIdentity:
-    default:
-      return fn(ActTag<Activation::kIdentity, Accuracy::kPrecise>());
-  }
-}
-
 // The vector type every kernel uses: at most 16 lanes, so a block is a whole
 // number of vectors on every target (16 % N == 0 since N is a power of two).
 using DF = hn::CappedTag<float, 16>;
@@ -522,7 +494,7 @@ inline HWY_MAYBE_UNUSED void SpmmImpl(const BlockSparseView& w,
   end = sd::ClipEnd(w, end);
   if (begin >= end || batch == 0) return;
   HWY_DASSERT(w.dtype == BlockDType::kF32 || w.dtype == BlockDType::kBf16);
-  sd::WithActivation(act, acc, [&](auto tag) HWY_ATTR {
+  WithActivation(act, acc, [&](auto tag) HWY_ATTR {
     using Tag = decltype(tag);
 #if HWY_HAVE_SCALABLE || HWY_TARGET == HWY_SCALAR
     sd::SpmmGenericT<Tag>(w, x, ldx, bias, y, ldy, batch, begin, end);
@@ -558,7 +530,7 @@ inline HWY_MAYBE_UNUSED void SpmmGenericImpl(
   namespace sd = spmv_detail;
   end = sd::ClipEnd(w, end);
   if (begin >= end || batch == 0) return;
-  sd::WithActivation(act, acc, [&](auto tag) HWY_ATTR {
+  WithActivation(act, acc, [&](auto tag) HWY_ATTR {
     sd::SpmmGenericT<decltype(tag)>(w, x, ldx, bias, y, ldy, batch, begin, end);
   });
 }

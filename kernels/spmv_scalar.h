@@ -15,23 +15,6 @@
 
 namespace sparrow {
 
-template <typename T>
-T SpmvActivateRef(Activation act, T x) {
-  switch (act) {
-    case Activation::kRelu:
-      return ReluRef(x);
-    case Activation::kSigmoid:
-      return SigmoidRef(x);
-    case Activation::kTanh:
-      return TanhRef(x);
-    case Activation::kGelu:
-      return GeluRef(x);
-    case Activation::kIdentity:
-      break;
-  }
-  return x;
-}
-
 // Y[b, r] = act(bias[r] + sum over nonzero blocks (i, c) covering row r of
 // w[r, c] * X[b, c]) for block-rows [begin, min(end, BlockRows())); rows
 // outside the range and padding rows are not written.
@@ -49,7 +32,7 @@ void SpmmScalar(const BlockSparseView& w, const T* x, size_t x_stride,
           const size_t c = w.col_indices[w.block_offsets[i] + k];
           sum += static_cast<T>(BlockWeight(w, i, k, r)) * x[b * x_stride + c];
         }
-        y[b * y_stride + row] = SpmvActivateRef<T>(act, sum);
+        y[b * y_stride + row] = ActivateRef<T>(act, sum);
       }
     }
   }

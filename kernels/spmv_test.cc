@@ -158,7 +158,7 @@ inline size_t Check(const char* what, const Case& c, const float* y,
       pre += p;
       abs_sum += std::abs(p);
     }
-    const double ref = SpmvActivateRef<double>(c.act, pre);
+    const double ref = ActivateRef<double>(c.act, pre);
     // The reference itself must agree with this independent sum.
     if (!(std::abs(ref - yd[i]) <= 1e-12 * (1.0 + abs_sum))) {
       report(b, r, ref, yd[i], 0.0);
