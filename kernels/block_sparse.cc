@@ -78,23 +78,6 @@ size_t LinesForBlocks(BlockDType t, size_t blocks) {
   }
 }
 
-uint16_t F32ToBf16Bits(float f) {
-  uint32_t u;
-  memcpy(&u, &f, sizeof(u));
-  if ((u & 0x7FFFFFFFu) > 0x7F800000u) {  // NaN: keep sign, force quiet
-    return static_cast<uint16_t>((u >> 16) | 0x0040u);
-  }
-  const uint32_t rounding = 0x7FFFu + ((u >> 16) & 1u);
-  return static_cast<uint16_t>((u + rounding) >> 16);
-}
-
-float Bf16BitsToF32(uint16_t b) {
-  const uint32_t u = static_cast<uint32_t>(b) << 16;
-  float f;
-  memcpy(&f, &u, sizeof(f));
-  return f;
-}
-
 float BlockWeight(const BlockSparseView& v, size_t block_row, size_t k,
                   size_t r) {
   const uint8_t* base = static_cast<const uint8_t*>(v.data) +

@@ -49,6 +49,7 @@
 
 #include "hwy/aligned_allocator.h"
 #include "hwy/base.h"
+#include "kernels/bf16.h"  // F32ToBf16Bits, Bf16BitsToF32
 #include "kernels/status.h"
 
 namespace sparrow {
@@ -186,9 +187,6 @@ class BlockSparse16x1 {
 float BlockWeight(const BlockSparseView& v, size_t block_row, size_t k,
                   size_t r);
 
-// f32 -> bf16 bits, round to nearest even; NaN stays a quiet NaN.
-uint16_t F32ToBf16Bits(float f);
-float Bf16BitsToF32(uint16_t b);
 
 }  // namespace sparrow
 

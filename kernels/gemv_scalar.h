@@ -12,6 +12,7 @@
 #include "hwy/base.h"
 #include "kernels/activation_type.h"
 #include "kernels/activations_scalar.h"
+#include "kernels/bf16.h"
 
 namespace sparrow {
 
@@ -26,24 +27,11 @@ void GemvScalar(const T* w, const T* x, const T* bias, T* y, size_t rows,
   }
 }
 
-inline float Bf16ToF32Scalar(hwy::bfloat16_t b) {
-  const uint32_t bits = static_cast<uint32_t>(b.bits) << 16;
-  float f;
-  memcpy(&f, &bits, sizeof(f));
-  return f;
-}
+inline float Bf16ToF32Scalar(hwy::bfloat16_t b) { return Bf16BitsToF32(b.bits); }
 
-// Round to nearest even; NaN -> quiet NaN.
 inline hwy::bfloat16_t F32ToBf16Scalar(float f) {
-  uint32_t bits;
-  memcpy(&bits, &f, sizeof(bits));
   hwy::bfloat16_t out;
-  if (std::isnan(f)) {
-    out.bits = static_cast<uint16_t>((bits | 0x00400000u) >> 16);
-  } else {
-    const uint32_t lsb = (bits >> 16) & 1u;
-    out.bits = static_cast<uint16_t>((bits + 0x7FFFu + lsb) >> 16);
-  }
+  out.bits = F32ToBf16Bits(f);
   return out;
 }
 
