@@ -21,7 +21,7 @@ void BM_SegmentedSpMV_sparrow(benchmark::State& state) {
   const size_t threads = static_cast<size_t>(state.range(0));
   const size_t rows = static_cast<size_t>(state.range(1));
   const size_t cols = static_cast<size_t>(state.range(2));
-  const float density = static_cast<float>(state.range(3)) / 1000.0f;
+  const float density = static_cast<float>(state.range(3)) / 10000.0f;
   auto w = bench::RandomFloats(rows * cols, -1.0f, 1.0f, 1);
   PruneOptions o;
   o.balanced = true;
@@ -45,6 +45,8 @@ void BM_SegmentedSpMV_sparrow(benchmark::State& state) {
   }
   bench::SetFlops(state, 2.0 * m->nonzero_blocks() * 16);
   state.counters["imbalance"] = PartitionImbalance(m->view(), p);
+  state.counters["density"] = static_cast<double>(m->nonzero_blocks()) /
+                              (m->view().BlockRows() * cols);
 }
 
 void Shapes(benchmark::internal::Benchmark* b) {
