@@ -28,6 +28,7 @@ constexpr const char kDefaultFilter[] =
     "|GemmNN_.*/64/512/512|GemmTN_.*/64/512/512"
     "|(Tanh|Sigmoid|Exp|Gelu|Softmax)_.*/4096"
     "|GruStep_.*"
+    "|SparseGruStep_.*"
     "|SpMV_.*)$";
 
 // Collects the median of each case and shows progress on stderr.

@@ -32,11 +32,19 @@ bool ParseCaseName(const std::string& function_name, std::string* op,
 
 // A target from the issue tracker: `impl` of `op` must reach `min_ratio`
 // times `peer` (empty peer: the best peer in the group).
+//
+// A peer that cannot run in this binary (torch.nn.GRUCell runs in Python,
+// bench/torch_gru.py) is an external measurement: peer_time_us > 0 is its
+// time per call, `peer` its label, and the ratio is peer_time_us over our
+// measured time per call. Such a figure is only meaningful for the shape and
+// machine it was measured on, so these goals name their `args`.
 struct Goal {
   std::string op;
   std::string impl;
   std::string peer;
   double min_ratio;
+  std::string args = "";      // Only this shape ("384/384/100"); "": any.
+  double peer_time_us = 0.0;  // > 0: external peer's time per call (us).
 };
 
 std::vector<Goal> DefaultGoals();

@@ -69,6 +69,47 @@ TEST(CompareTableTest, NoPeerMeansNoRatio) {
   EXPECT_TRUE(rows[0].goal.empty());
 }
 
+CaseResult Timed(const char* fn, const char* args, double time_us) {
+  CaseResult r = Case(fn, args, 1e9 / time_us);
+  r.time_us = time_us;
+  return r;
+}
+
+TEST(CompareTableTest, ExternalPeerGoalIsATimeRatioForItsShapeOnly) {
+  const std::vector<Goal> goals = {
+      {"SparseGruStep", "sparrow_f32", "torch 400us", 10.0, "384/384/100",
+       400.0}};
+  const std::vector<CaseResult> results = {
+      Timed("BM_SparseGruStep_sparrow_f32", "384/384/100", 32.0),
+      Timed("BM_SparseGruStep_sparrow_dense_f32", "384/384/100", 80.0),
+      Timed("BM_SparseGruStep_sparrow_f32", "384/384/50", 50.0),
+  };
+  std::vector<TableRow> rows = BuildTable(results, goals);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_TRUE(rows[0].goal_met);  // 400 / 32 = 12.5
+  EXPECT_NE(rows[0].goal.find("torch 400us: 12.50x met"), std::string::npos)
+      << rows[0].goal;
+  EXPECT_TRUE(rows[1].goal.empty());  // Another impl.
+  EXPECT_TRUE(rows[2].goal.empty());  // Another shape.
+  rows = BuildTable({Timed("BM_SparseGruStep_sparrow_f32", "384/384/100",
+                           50.0)},
+                    goals);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_FALSE(rows[0].goal_met);  // 400 / 50 = 8
+  EXPECT_NE(rows[0].goal.find("8.00x MISSED"), std::string::npos)
+      << rows[0].goal;
+}
+
+TEST(CompareTableTest, DefaultGoalsCoverTheSparseGruStep) {
+  const std::vector<TableRow> rows = BuildTable(
+      {Timed("BM_SparseGruStep_sparrow_f32", "384/384/100", 1000.0)},
+      DefaultGoals());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_FALSE(rows[0].goal_met);  // 1 ms per step is not 10x torch.
+  EXPECT_NE(rows[0].goal.find(">=10.00x torch.nn.GRUCell"), std::string::npos)
+      << rows[0].goal;
+}
+
 }  // namespace
 }  // namespace bench
 }  // namespace sparrow

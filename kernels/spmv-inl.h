@@ -80,6 +80,15 @@ using DU = hn::RebindToUnsigned<DF>;
 using VF = hn::Vec<DF>;
 using VU = hn::Vec<DU>;
 
+#if !HWY_HAVE_SCALABLE && HWY_TARGET != HWY_SCALAR
+// Vectors per 16x1 block (AVX-512: 1, AVX2: 2, SSE4/EMU128: 4), and blocks in
+// flight per block-row for one input: 8 chains on AVX-512 (2 FMA ports x 4
+// cycles latency), 8 on AVX2 (4 blocks x 2 vectors), 8 on SSE4.
+constexpr size_t kBlockVectors = 16 / hn::MaxLanes(DF());
+constexpr size_t kBlocksInFlight =
+    kBlockVectors == 1 ? 8 : kBlockVectors == 2 ? 4 : 2;
+#endif
+
 // bf16 line: u32 lane r = (weight r of the high block) << 16 | (low block).
 HWY_INLINE VF WidenLow(VU u) { return hn::BitCast(DF(), hn::ShiftLeft<16>(u)); }
 HWY_INLINE VF WidenHigh(VU u) {
@@ -136,122 +145,135 @@ HWY_INLINE void ReduceAccumulators(VF (&acc)[kU][kV], VF (&sum)[kV]) {
   }
 }
 
-// ------------------------------ SpMV (one input), f32 blocks
+// ------------------------------ One block-row times one input
+//
+// BlockRowDot*: sum = (block-row br of w) . x as kV vectors (16 rows), with kU
+// blocks in flight. Shared by SpMV and the sparse GRU step (sparse_gru-inl.h),
+// so tuning here speeds up both.
 
-template <class Tag, size_t kV, size_t kU>
-HWY_INLINE void SpmvF32(const BlockSparseView& w, const float* HWY_RESTRICT x,
-                        const float* HWY_RESTRICT bias, float* HWY_RESTRICT y,
-                        size_t begin, size_t end) {
+template <size_t kV, size_t kU>
+HWY_INLINE void BlockRowDotF32(const BlockSparseView& w, size_t br,
+                               const float* HWY_RESTRICT x, VF (&sum)[kV]) {
   const DF d;
   constexpr size_t N = 16 / kV;
-  const float* HWY_RESTRICT data = static_cast<const float*>(w.data);
-  for (size_t br = begin; br < end; ++br) {
-    const uint32_t* HWY_RESTRICT idx = w.col_indices + w.block_offsets[br];
-    const size_t n = w.block_offsets[br + 1] - w.block_offsets[br];
-    const float* HWY_RESTRICT wp = data + size_t{w.data_offsets[br]} * 16;
-    VF acc[kU][kV];
+  const uint32_t* HWY_RESTRICT idx = w.col_indices + w.block_offsets[br];
+  const size_t n = w.block_offsets[br + 1] - w.block_offsets[br];
+  const float* HWY_RESTRICT wp =
+      static_cast<const float*>(w.data) + size_t{w.data_offsets[br]} * 16;
+  VF acc[kU][kV];
+  SPARROW_SPMV_UNROLL
+  for (size_t u = 0; u < kU; ++u) {
+    SPARROW_SPMV_UNROLL
+    for (size_t v = 0; v < kV; ++v) acc[u][v] = hn::Zero(d);
+  }
+  size_t k = 0;
+  for (; k + kU <= n; k += kU) {
     SPARROW_SPMV_UNROLL
     for (size_t u = 0; u < kU; ++u) {
+      // The stream is contiguous across block-rows; prefetching past its
+      // end is harmless (a hint, never a fault).
+      PrefetchLine(wp, k + u);
+      const VF xv = hn::Set(d, x[idx[k + u]]);
       SPARROW_SPMV_UNROLL
-      for (size_t v = 0; v < kV; ++v) acc[u][v] = hn::Zero(d);
-    }
-    size_t k = 0;
-    for (; k + kU <= n; k += kU) {
-      SPARROW_SPMV_UNROLL
-      for (size_t u = 0; u < kU; ++u) {
-        // The stream is contiguous across block-rows; prefetching past its
-        // end is harmless (a hint, never a fault).
-        PrefetchLine(wp, k + u);
-        const VF xv = hn::Set(d, x[idx[k + u]]);
-        SPARROW_SPMV_UNROLL
-        for (size_t v = 0; v < kV; ++v) {
-          acc[u][v] = hn::MulAdd(hn::Load(d, wp + (k + u) * 16 + v * N), xv,
-                                 acc[u][v]);
-        }
+      for (size_t v = 0; v < kV; ++v) {
+        acc[u][v] = hn::MulAdd(hn::Load(d, wp + (k + u) * 16 + v * N), xv,
+                               acc[u][v]);
       }
     }
-    // Tail of < kU blocks; constant accumulator indices keep acc in
-    // registers. (A branch-free masked tail measured no faster here.)
-    SPARROW_SPMV_UNROLL
-    for (size_t u = 0; u + 1 < kU; ++u) {
-      if (k + u < n) {
-        const VF xv = hn::Set(d, x[idx[k + u]]);
-        SPARROW_SPMV_UNROLL
-        for (size_t v = 0; v < kV; ++v) {
-          acc[u][v] = hn::MulAdd(hn::Load(d, wp + (k + u) * 16 + v * N), xv,
-                                 acc[u][v]);
-        }
-      }
-    }
-    VF sum[kV];
-    ReduceAccumulators(acc, sum);
-    const size_t r0 = br * 16;
-    StoreBlockRow<Tag>(sum, bias ? bias + r0 : nullptr, y + r0,
-                       HWY_MIN(size_t{16}, w.rows - r0));
   }
+  // Tail of < kU blocks; constant accumulator indices keep acc in
+  // registers. (A branch-free masked tail measured no faster here.)
+  SPARROW_SPMV_UNROLL
+  for (size_t u = 0; u + 1 < kU; ++u) {
+    if (k + u < n) {
+      const VF xv = hn::Set(d, x[idx[k + u]]);
+      SPARROW_SPMV_UNROLL
+      for (size_t v = 0; v < kV; ++v) {
+        acc[u][v] = hn::MulAdd(hn::Load(d, wp + (k + u) * 16 + v * N), xv,
+                               acc[u][v]);
+      }
+    }
+  }
+  ReduceAccumulators(acc, sum);
 }
 
-// ------------------------------ SpMV (one input), bf16 blocks
-
-template <class Tag, size_t kV, size_t kU>
-HWY_INLINE void SpmvBf16(const BlockSparseView& w, const float* HWY_RESTRICT x,
-                         const float* HWY_RESTRICT bias, float* HWY_RESTRICT y,
-                         size_t begin, size_t end) {
+template <size_t kV, size_t kU>
+HWY_INLINE void BlockRowDotBf16(const BlockSparseView& w, size_t br,
+                                const float* HWY_RESTRICT x, VF (&sum)[kV]) {
   static_assert(kU % 2 == 0, "two blocks per line");
   const DF d;
   const DU du;
   constexpr size_t N = 16 / kV;
   constexpr size_t kL = kU / 2;  // lines per unrolled step
-  const uint32_t* HWY_RESTRICT data = static_cast<const uint32_t*>(w.data);
-  for (size_t br = begin; br < end; ++br) {
-    const uint32_t* HWY_RESTRICT idx = w.col_indices + w.block_offsets[br];
-    const size_t n = w.block_offsets[br + 1] - w.block_offsets[br];
-    const uint32_t* HWY_RESTRICT wp = data + size_t{w.data_offsets[br]} * 16;
-    VF acc[kU][kV];
+  const uint32_t* HWY_RESTRICT idx = w.col_indices + w.block_offsets[br];
+  const size_t n = w.block_offsets[br + 1] - w.block_offsets[br];
+  const uint32_t* HWY_RESTRICT wp =
+      static_cast<const uint32_t*>(w.data) + size_t{w.data_offsets[br]} * 16;
+  VF acc[kU][kV];
+  SPARROW_SPMV_UNROLL
+  for (size_t u = 0; u < kU; ++u) {
     SPARROW_SPMV_UNROLL
-    for (size_t u = 0; u < kU; ++u) {
-      SPARROW_SPMV_UNROLL
-      for (size_t v = 0; v < kV; ++v) acc[u][v] = hn::Zero(d);
-    }
-    const size_t pairs = n / 2;
-    size_t p = 0;
-    for (; p + kL <= pairs; p += kL) {
-      SPARROW_SPMV_UNROLL
-      for (size_t l = 0; l < kL; ++l) {
-        PrefetchLine(wp, p + l);
-        const VF xa = hn::Set(d, x[idx[2 * (p + l)]]);
-        const VF xb = hn::Set(d, x[idx[2 * (p + l) + 1]]);
-        SPARROW_SPMV_UNROLL
-        for (size_t v = 0; v < kV; ++v) {
-          const VU u = hn::Load(du, wp + (p + l) * 16 + v * N);
-          acc[2 * l][v] = hn::MulAdd(WidenLow(u), xa, acc[2 * l][v]);
-          acc[2 * l + 1][v] = hn::MulAdd(WidenHigh(u), xb, acc[2 * l + 1][v]);
-        }
-      }
-    }
+    for (size_t v = 0; v < kV; ++v) acc[u][v] = hn::Zero(d);
+  }
+  const size_t pairs = n / 2;
+  size_t p = 0;
+  for (; p + kL <= pairs; p += kL) {
     SPARROW_SPMV_UNROLL
-    for (size_t l = 0; l + 1 < kL; ++l) {
-      if (p + l < pairs) {
-        const VF xa = hn::Set(d, x[idx[2 * (p + l)]]);
-        const VF xb = hn::Set(d, x[idx[2 * (p + l) + 1]]);
-        SPARROW_SPMV_UNROLL
-        for (size_t v = 0; v < kV; ++v) {
-          const VU u = hn::Load(du, wp + (p + l) * 16 + v * N);
-          acc[2 * l][v] = hn::MulAdd(WidenLow(u), xa, acc[2 * l][v]);
-          acc[2 * l + 1][v] = hn::MulAdd(WidenHigh(u), xb, acc[2 * l + 1][v]);
-        }
-      }
-    }
-    if (n & 1) {  // the last line holds one block (low halves)
-      const VF xa = hn::Set(d, x[idx[n - 1]]);
+    for (size_t l = 0; l < kL; ++l) {
+      PrefetchLine(wp, p + l);
+      const VF xa = hn::Set(d, x[idx[2 * (p + l)]]);
+      const VF xb = hn::Set(d, x[idx[2 * (p + l) + 1]]);
       SPARROW_SPMV_UNROLL
       for (size_t v = 0; v < kV; ++v) {
-        const VU u = hn::Load(du, wp + pairs * 16 + v * N);
-        acc[kU - 1][v] = hn::MulAdd(WidenLow(u), xa, acc[kU - 1][v]);
+        const VU u = hn::Load(du, wp + (p + l) * 16 + v * N);
+        acc[2 * l][v] = hn::MulAdd(WidenLow(u), xa, acc[2 * l][v]);
+        acc[2 * l + 1][v] = hn::MulAdd(WidenHigh(u), xb, acc[2 * l + 1][v]);
       }
     }
+  }
+  SPARROW_SPMV_UNROLL
+  for (size_t l = 0; l + 1 < kL; ++l) {
+    if (p + l < pairs) {
+      const VF xa = hn::Set(d, x[idx[2 * (p + l)]]);
+      const VF xb = hn::Set(d, x[idx[2 * (p + l) + 1]]);
+      SPARROW_SPMV_UNROLL
+      for (size_t v = 0; v < kV; ++v) {
+        const VU u = hn::Load(du, wp + (p + l) * 16 + v * N);
+        acc[2 * l][v] = hn::MulAdd(WidenLow(u), xa, acc[2 * l][v]);
+        acc[2 * l + 1][v] = hn::MulAdd(WidenHigh(u), xb, acc[2 * l + 1][v]);
+      }
+    }
+  }
+  if (n & 1) {  // the last line holds one block (low halves)
+    const VF xa = hn::Set(d, x[idx[n - 1]]);
+    SPARROW_SPMV_UNROLL
+    for (size_t v = 0; v < kV; ++v) {
+      const VU u = hn::Load(du, wp + pairs * 16 + v * N);
+      acc[kU - 1][v] = hn::MulAdd(WidenLow(u), xa, acc[kU - 1][v]);
+    }
+  }
+  ReduceAccumulators(acc, sum);
+}
+
+template <BlockDType kT, size_t kV, size_t kU>
+HWY_INLINE void BlockRowDot(const BlockSparseView& w, size_t br,
+                            const float* HWY_RESTRICT x, VF (&sum)[kV]) {
+  if constexpr (kT == BlockDType::kF32) {
+    BlockRowDotF32<kV, kU>(w, br, x, sum);
+  } else {
+    BlockRowDotBf16<kV, kU>(w, br, x, sum);
+  }
+}
+
+// ------------------------------ SpMV (one input)
+
+template <class Tag, BlockDType kT, size_t kV, size_t kU>
+HWY_INLINE void SpmvT(const BlockSparseView& w, const float* HWY_RESTRICT x,
+                      const float* HWY_RESTRICT bias, float* HWY_RESTRICT y,
+                      size_t begin, size_t end) {
+  for (size_t br = begin; br < end; ++br) {
     VF sum[kV];
-    ReduceAccumulators(acc, sum);
+    BlockRowDot<kT, kV, kU>(w, br, x, sum);
     const size_t r0 = br * 16;
     StoreBlockRow<Tag>(sum, bias ? bias + r0 : nullptr, y + r0,
                        HWY_MIN(size_t{16}, w.rows - r0));
@@ -499,20 +521,18 @@ inline HWY_MAYBE_UNUSED void SpmmImpl(const BlockSparseView& w,
 #if HWY_HAVE_SCALABLE || HWY_TARGET == HWY_SCALAR
     sd::SpmmGenericT<Tag>(w, x, ldx, bias, y, ldy, batch, begin, end);
 #else
-    constexpr size_t kV = 16 / hn::MaxLanes(sd::DF());
-    // kU blocks in flight for batch 1: 8 chains on AVX-512 (2 FMA ports x 4
-    // cycles latency), 8 on AVX2 (4 blocks x 2 vectors), 8 on SSE4.
-    constexpr size_t kU = kV == 1 ? 8 : kV == 2 ? 4 : 2;
+    constexpr size_t kV = sd::kBlockVectors;
+    constexpr size_t kU = sd::kBlocksInFlight;
     if (w.dtype == BlockDType::kF32) {
       if (batch == 1) {
-        sd::SpmvF32<Tag, kV, kU>(w, x, bias, y, begin, end);
+        sd::SpmvT<Tag, BlockDType::kF32, kV, kU>(w, x, bias, y, begin, end);
       } else {
         sd::SpmmT<Tag, BlockDType::kF32, kV>(w, x, ldx, bias, y, ldy, batch,
                                              begin, end);
       }
     } else {
       if (batch == 1) {
-        sd::SpmvBf16<Tag, kV, kU>(w, x, bias, y, begin, end);
+        sd::SpmvT<Tag, BlockDType::kBf16, kV, kU>(w, x, bias, y, begin, end);
       } else {
         sd::SpmmT<Tag, BlockDType::kBf16, kV>(w, x, ldx, bias, y, ldy, batch,
                                               begin, end);

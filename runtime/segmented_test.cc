@@ -2,10 +2,12 @@
 
 #include <string.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "kernels/sparse_gru.h"
 
 namespace sparrow {
 namespace {
@@ -129,6 +131,132 @@ TEST(SegmentedTest, ManyStepsLikeAnRnn) {
     std::swap(ref_a, ref_b);
   }
   EXPECT_EQ(memcmp(a.data(), ref_a.data(), n * sizeof(float)), 0);
+}
+
+// ------------------------------ Sparse GRU step
+
+// Owns a sparse GRU's weights: W_ih [3H, I], W_hh [3H, H] pruned to density.
+struct SparseGru {
+  BlockSparse16x1 w_ih, w_hh;
+  std::vector<float> b_ih, b_hh;
+  SparseGruWeights weights;
+
+  SparseGru(size_t input, size_t hidden, float density, BlockDType dtype)
+      : w_ih(Pruned(3 * hidden, input, density, false, dtype)),
+        w_hh(Pruned(3 * hidden, hidden, density, false, dtype)),
+        b_ih(Random(3 * hidden, 11)),
+        b_hh(Random(3 * hidden, 12)),
+        weights{w_ih.view(), w_hh.view(), b_ih.data(), b_hh.data(), input,
+                hidden} {
+    EXPECT_TRUE(ValidateSparseGru(weights).ok());
+  }
+};
+
+void ExpectGruIdenticalForAnyThreadCount(size_t input, size_t hidden,
+                                         BlockDType dtype, Accuracy acc) {
+  const SparseGru g(input, hidden, 0.1f, dtype);
+  const size_t steps = 10;
+  const std::vector<float> xs = Random(steps * input, 13);
+  const std::vector<float> h0 = Random(hidden, 14);
+  // Single call per step, no pool: the reference sequence.
+  std::vector<float> want[2] = {h0, std::vector<float>(hidden)};
+  for (size_t t = 0; t < steps; ++t) {
+    SparseGruStep(g.weights, xs.data() + t * input, want[t % 2].data(),
+                  want[(t + 1) % 2].data(), acc);
+  }
+  for (size_t threads : {1, 2, 3, 4}) {
+    auto pool = Pool(threads);
+    const RowPartition p = PartitionGruUnits(g.weights, threads);
+    ASSERT_EQ(p.parts(), threads);
+    EXPECT_EQ(p.bounds.back(), hidden / 16);
+    std::vector<float> got[2] = {h0, std::vector<float>(hidden, -7.0f)};
+    for (size_t t = 0; t < steps; ++t) {
+      SegmentedSparseGruStep(*pool, g.weights, p, xs.data() + t * input,
+                             got[t % 2].data(), got[(t + 1) % 2].data(), acc);
+    }
+    EXPECT_EQ(memcmp(got[steps % 2].data(), want[steps % 2].data(),
+                     hidden * sizeof(float)),
+              0)
+        << threads << " threads, hidden " << hidden << " "
+        << BlockDTypeName(dtype);
+  }
+}
+
+TEST(SegmentedGruTest, IdenticalForAnyThreadCount) {
+  ExpectGruIdenticalForAnyThreadCount(384, 384, BlockDType::kF32,
+                                      Accuracy::kPrecise);
+  ExpectGruIdenticalForAnyThreadCount(130, 384, BlockDType::kBf16,
+                                      Accuracy::kFast);
+  // Fewer chunks than threads: some parts are empty.
+  ExpectGruIdenticalForAnyThreadCount(20, 32, BlockDType::kF32,
+                                      Accuracy::kPrecise);
+}
+
+// Cost of GRU chunk c as the header defines it, computed independently.
+double ChunkCost(const SparseGruWeights& w, size_t c) {
+  const size_t g = w.hidden / 16;
+  double blocks = 0.0;
+  for (size_t gate = 0; gate < 3; ++gate) {
+    blocks += static_cast<double>(w.w_ih.Count(gate * g + c) +
+                                  w.w_hh.Count(gate * g + c));
+  }
+  return blocks + kGruChunkOverheadBlocks;
+}
+
+TEST(SegmentedGruTest, PartitionBalancesNonzeroBlocks) {
+  // Skewed: the z rows of W_hh are dense for the first 4 of 24 chunks and
+  // 5% elsewhere, so equal unit counts per thread would be far off.
+  const size_t I = 256, H = 384, G = H / 16;
+  const std::vector<float> dense_ih = Random(3 * H * I, 21);
+  const std::vector<float> dense_hh = Random(3 * H * H, 22);
+  std::mt19937_64 rng(23);
+  std::bernoulli_distribution keep(0.05);
+  std::vector<uint8_t> mask_ih(3 * G * I), mask_hh(3 * G * H);
+  for (auto& m : mask_ih) m = keep(rng);
+  for (size_t br = 0; br < 3 * G; ++br) {
+    const bool dense = br >= G && br < G + 4;
+    for (size_t c = 0; c < H; ++c) mask_hh[br * H + c] = dense || keep(rng);
+  }
+  auto w_ih =
+      BlockSparse16x1::FromDense(dense_ih.data(), 3 * H, I, mask_ih.data());
+  auto w_hh =
+      BlockSparse16x1::FromDense(dense_hh.data(), 3 * H, H, mask_hh.data());
+  ASSERT_TRUE(w_ih.ok() && w_hh.ok());
+  const SparseGruWeights w{w_ih->view(), w_hh->view(), nullptr, nullptr, I, H};
+  ASSERT_TRUE(ValidateSparseGru(w).ok());
+  double total = 0.0, max_chunk = 0.0;
+  for (size_t c = 0; c < G; ++c) {
+    total += ChunkCost(w, c);
+    max_chunk = std::max(max_chunk, ChunkCost(w, c));
+  }
+  for (size_t parts : {1, 2, 3, 4, 5, 30}) {
+    const RowPartition p = PartitionGruUnits(w, parts);
+    ASSERT_EQ(p.parts(), parts);
+    EXPECT_EQ(p.bounds.front(), 0u);
+    EXPECT_EQ(p.bounds.back(), G);
+    double largest = 0.0;
+    for (size_t i = 0; i < parts; ++i) {
+      ASSERT_LE(p.bounds[i], p.bounds[i + 1]);
+      double cost = 0.0;
+      for (size_t c = p.bounds[i]; c < p.bounds[i + 1]; ++c) {
+        cost += ChunkCost(w, c);
+      }
+      largest = std::max(largest, cost);
+    }
+    const double mean = total / static_cast<double>(parts);
+    EXPECT_DOUBLE_EQ(GruPartitionImbalance(w, p), largest / mean);
+    if (parts > G) continue;  // Some parts are necessarily empty.
+    // Each split lands within half a chunk of its target, so a part exceeds
+    // the mean by at most one chunk (half of one with a single split).
+    const double slack = parts == 2 ? 0.5 : 1.0;
+    EXPECT_LE(largest / mean, 1.0 + slack * max_chunk / mean + 1e-9)
+        << parts << " parts";
+  }
+  // Two parts: nearly even, where splitting by units is not.
+  EXPECT_LT(GruPartitionImbalance(w, PartitionGruUnits(w, 2)), 1.1);
+  RowPartition by_units;
+  by_units.bounds = {0, G / 2, G};
+  EXPECT_GT(GruPartitionImbalance(w, by_units), 1.3);
 }
 
 }  // namespace
