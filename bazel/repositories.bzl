@@ -47,8 +47,8 @@ def sparrow_repositories():
         path = "bazel/remote_coverage_tools",
     )
 
-    # System libraries from Debian packages.
-    for name in ["hwy", "gtest", "benchmark", "eigen", "openblas", "dnnl", "xnnpack", "hwloc", "cli11"]:
+    # System libraries from Debian packages (flatbuffers: headers and flatc).
+    for name in ["hwy", "gtest", "benchmark", "eigen", "openblas", "dnnl", "xnnpack", "hwloc", "cli11", "flatbuffers"]:
         native.new_local_repository(
             name = name,
             path = "/usr",

@@ -341,20 +341,21 @@ StatusOr<BlockSparse16x1> BlockSparse16x1::PruneToDensity(
   return Build(w, rows, cols, mask.data(), options.dtype);
 }
 
-void BlockSparse16x1::ToDense(float* out) const {
-  if (rows_ * cols_ == 0) return;
-  memset(out, 0, rows_ * cols_ * sizeof(float));
-  const BlockSparseView v = view();
+void ToDense(const BlockSparseView& v, float* HWY_RESTRICT out) {
+  if (v.rows * v.cols == 0) return;
+  memset(out, 0, v.rows * v.cols * sizeof(float));
   for (size_t i = 0; i < v.BlockRows(); ++i) {
-    const size_t r_end = std::min<size_t>(16, rows_ - i * 16);
+    const size_t r_end = std::min<size_t>(16, v.rows - i * 16);
     for (size_t k = 0; k < v.Count(i); ++k) {
-      const size_t c = col_indices_[block_offsets_[i] + k];
+      const size_t c = v.col_indices[v.block_offsets[i] + k];
       for (size_t r = 0; r < r_end; ++r) {
-        out[(i * 16 + r) * cols_ + c] = BlockWeight(v, i, k, r);
+        out[(i * 16 + r) * v.cols + c] = BlockWeight(v, i, k, r);
       }
     }
   }
 }
+
+void BlockSparse16x1::ToDense(float* out) const { sparrow::ToDense(view(), out); }
 
 StatusOr<BlockSparse16x1> BlockSparse16x1::ConvertTo(BlockDType dtype) const {
   const size_t block_rows = (rows_ + 15) / 16;
@@ -391,24 +392,24 @@ BlockSparseView BlockSparse16x1::view() const {
   return v;
 }
 
-BlockSparseStats BlockSparse16x1::Stats(size_t col_segments) const {
+BlockSparseStats Stats(const BlockSparseView& v, size_t col_segments) {
   BlockSparseStats s;
-  const BlockSparseView v = view();
+  const size_t cols = v.cols;
   s.block_rows = v.BlockRows();
-  s.nonzero_blocks = num_blocks_;
-  s.data_bytes = data_bytes_;
-  s.bytes = data_bytes_ + num_blocks_ * sizeof(uint32_t) +
+  s.nonzero_blocks = v.num_blocks;
+  s.data_bytes = v.data_bytes;
+  s.bytes = v.data_bytes + v.num_blocks * sizeof(uint32_t) +
             2 * (s.block_rows + 1) * sizeof(uint32_t);
-  const size_t cells = s.block_rows * cols_;
-  s.density = cells == 0 ? 0.0 : static_cast<double>(num_blocks_) / cells;
+  const size_t cells = s.block_rows * cols;
+  s.density = cells == 0 ? 0.0 : static_cast<double>(v.num_blocks) / cells;
   s.mean_per_block_row =
-      s.block_rows == 0 ? 0.0 : static_cast<double>(num_blocks_) / s.block_rows;
+      s.block_rows == 0 ? 0.0 : static_cast<double>(v.num_blocks) / s.block_rows;
   if (col_segments == 0) col_segments = 1;
-  col_segments = std::min(col_segments, std::max<size_t>(cols_, 1));
+  col_segments = std::min(col_segments, std::max<size_t>(cols, 1));
   s.segments.resize(col_segments);
   for (size_t g = 0; g < col_segments; ++g) {
-    s.segments[g].col_begin = cols_ * g / col_segments;
-    s.segments[g].col_end = cols_ * (g + 1) / col_segments;
+    s.segments[g].col_begin = cols * g / col_segments;
+    s.segments[g].col_end = cols * (g + 1) / col_segments;
   }
   std::vector<size_t> per_segment(col_segments);
   for (size_t i = 0; i < s.block_rows; ++i) {
@@ -417,8 +418,8 @@ BlockSparseStats BlockSparse16x1::Stats(size_t col_segments) const {
     s.max_per_block_row = std::max(s.max_per_block_row, count);
     std::fill(per_segment.begin(), per_segment.end(), 0);
     size_t g = 0;
-    for (uint32_t k = block_offsets_[i]; k < block_offsets_[i + 1]; ++k) {
-      while (col_indices_[k] >= s.segments[g].col_end) ++g;  // sorted
+    for (uint32_t k = v.block_offsets[i]; k < v.block_offsets[i + 1]; ++k) {
+      while (v.col_indices[k] >= s.segments[g].col_end) ++g;  // sorted
       ++per_segment[g];
     }
     for (g = 0; g < col_segments; ++g) {
@@ -436,6 +437,10 @@ BlockSparseStats BlockSparse16x1::Stats(size_t col_segments) const {
         seg_cells == 0 ? 0.0 : static_cast<double>(seg.nonzero_blocks) / seg_cells;
   }
   return s;
+}
+
+BlockSparseStats BlockSparse16x1::Stats(size_t col_segments) const {
+  return sparrow::Stats(view(), col_segments);
 }
 
 }  // namespace sparrow

@@ -103,6 +103,9 @@ struct BlockSparseView {
 //    bf16 pad half of an odd block-row's last line).
 Status Validate(const BlockSparseView& v);
 
+// The stored values of a valid view written densely (zeros elsewhere).
+void ToDense(const BlockSparseView& v, float* HWY_RESTRICT out);  // [rows, cols]
+
 struct PruneOptions {
   BlockDType dtype = BlockDType::kF32;
   // Same number of nonzero blocks in every block-row: round(density * cols)
@@ -131,6 +134,9 @@ struct BlockSparseStats {
   };
   std::vector<Segment> segments;
 };
+
+// Density, bytes and the spread of nonzero blocks of a valid view.
+BlockSparseStats Stats(const BlockSparseView& v, size_t col_segments = 4);
 
 class BlockSparse16x1 {
  public:
