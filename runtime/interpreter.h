@@ -39,8 +39,11 @@
 // - Threads: threads > 1 creates a pool pinned to `cores` (default: one
 //   logical CPU per physical core of socket 0). Block-sparse products and
 //   GRU steps are split by nonzero blocks (runtime/segmented.h), dense ones
-//   by rows; each output element is computed by the same code whichever
-//   thread owns it, so results are bit-identical for any thread count.
+//   by rows; a step is split only into parts of at least
+//   min_macs_per_thread multiply-adds (smaller ones run on the caller's
+//   thread). Each output element is
+//   computed by the same code whichever thread owns it, so results are
+//   bit-identical for any thread count.
 // - Errors: Create() returns a Status for what the model asks that this
 //   runtime cannot run (named op and reason), for an arena too small
 //   (RESOURCE_EXHAUSTED with the bytes needed) and for bad options. Invoke()
@@ -72,6 +75,10 @@ struct InterpreterOptions {
   // Logical CPUs to pin the threads to, one per thread (index 0 is the
   // caller's and is not pinned). Empty: one per physical core of socket 0.
   std::vector<int> cores;
+  // A step is split across threads only into parts of at least this many
+  // multiply-adds (a pool round trip costs about a microsecond); 1 splits
+  // every splittable step (tests do, to exercise the partitions).
+  double min_macs_per_thread = 16384;
   // Pin the worker threads (to `cores`). Unpinned pools take any thread
   // count, even more than the machine's cores.
   bool pin = true;
@@ -104,7 +111,10 @@ struct TensorView {
 struct PlanStep {
   std::vector<int32_t> ops;  // model op indices run by this step (fused: >1)
   int32_t output = -1;       // the tensor it writes
-  std::string kernel;        // e.g. "Spmv bf16 +bias +tanh, 2 threads"
+  // The ops and the kernel call, e.g.
+  // "FullyConnected+Add+Activation: Spmv bf16 (10.0% blocks) +bias +tanh,
+  // 2 threads".
+  std::string kernel;
   size_t scratch_bytes = 0;  // head bytes for this step only (im2col, GEMM)
 };
 

@@ -46,11 +46,25 @@ std::string Density(const BlockSparseView& v) {
   return buf;
 }
 
-// Runs f(thread) on every pool thread, or f(0) without a pool.
+// How many of the pool's threads a step of `macs` multiply-adds splits into:
+// each part must be worth a pool round trip (min_macs_per_thread).
+size_t PartsFor(const PrepareContext& c, double macs, size_t max_parts) {
+  const double by_work = macs / std::max(1.0, c.options->min_macs_per_thread);
+  size_t parts = by_work < 1.0 ? 1 : static_cast<size_t>(std::min(by_work, 1e6));
+  parts = std::min(parts, std::min(c.options->threads, max_parts));
+  return std::max<size_t>(parts, 1);
+}
+
+// Runs f(part) for every part of the step's partition: on the pool's first
+// parts() threads (the others only take part in the round trip), or f(0) on
+// the caller when the step is not split.
 template <class F>
 void ForEachThread(const Exec& e, const Step& s, const F& f) {
-  if (e.pool != nullptr && s.partition.parts() > 1) {
-    e.pool->Run(f);
+  const size_t parts = s.partition.parts();
+  if (e.pool != nullptr && parts > 1) {
+    e.pool->Run([&](size_t t) {
+      if (t < parts) f(t);
+    });
   } else {
     f(0);
   }
@@ -131,7 +145,6 @@ Status RunSparse(const Exec& e, const Step& s) {
 
 Status PrepareFullyConnected(const PrepareContext& c, Step* s) {
   const Model& m = *c.model;
-  const size_t threads = c.options->threads;
   const TensorInfo& w = m.tensor(s->in[1]);
   s->n = static_cast<size_t>(w.dim(0));
   s->k = static_cast<size_t>(w.dim(1));
@@ -139,18 +152,21 @@ Status PrepareFullyConnected(const PrepareContext& c, Step* s) {
   const bool bias = s->bias >= 0;
   if (const BlockSparseView* v = m.SparseWeights(s->in[1])) {
     s->run = RunSparse;
-    if (threads > 1) s->partition = PartitionBlockRows(*v, threads);
+    const size_t parts = PartsFor(c, 16.0 * v->num_blocks * s->m, v->BlockRows());
+    if (parts > 1) s->partition = PartitionBlockRows(*v, parts);
     s->kernel = std::string(s->m == 1 ? "Spmv " : "Spmm ") +
                 BlockDTypeName(v->dtype) + Density(*v);
   } else if (w.dtype == DType::BF16 || s->m == 1) {
     s->run = w.dtype == DType::BF16 ? RunGemv<true> : RunGemv<false>;
-    if (threads > 1) s->partition = EvenPartition((s->n + 15) / 16, threads);
+    const size_t groups = (s->n + 15) / 16;
+    const size_t parts = PartsFor(c, 1.0 * s->m * s->n * s->k, groups);
+    if (parts > 1) s->partition = EvenPartition(groups, parts);
     s->kernel = std::string("Gemv ") + DTypeName(w.dtype);
     if (s->m > 1) s->kernel += " x" + std::to_string(s->m) + " rows";
   } else {
     s->run = RunGemm;
-    const size_t parts = std::max<size_t>(1, std::min(threads, s->m));
-    if (threads > 1) s->partition = EvenPartition(s->m, parts);
+    const size_t parts = PartsFor(c, 1.0 * s->m * s->n * s->k, s->m);
+    if (parts > 1) s->partition = EvenPartition(s->m, parts);
     const size_t rows = (s->m + parts - 1) / parts;
     s->scratch_per_thread = Align64(GemmWorkspaceBytes(rows, s->n, s->k));
     s->kernel = "Gemm f32 [" + std::to_string(s->m) + " rows]";
@@ -177,12 +193,10 @@ Status RunGru(const Exec& e, const Step& s) {
   for (size_t t = 0; t < steps; ++t) {
     float* h_next = y + t * hidden;
     if constexpr (kKind == GruKind::kSparse) {
-      if (e.pool != nullptr && s.partition.parts() > 1) {
-        SegmentedSparseGruStep(*e.pool, s.sparse_gru, s.partition,
-                               x + t * input, h, h_next, e.accuracy);
-      } else {
-        SparseGruStep(s.sparse_gru, x + t * input, h, h_next, e.accuracy);
-      }
+      ForEachThread(e, s, [&](size_t part) {
+        SparseGruStep(s.sparse_gru, x + t * input, h, h_next, e.accuracy,
+                      Range(s, part, SparseGruChunks(s.sparse_gru)));
+      });
     } else if constexpr (kKind == GruKind::kBf16) {
       const GruWeightsBf16 w = {
           static_cast<const hwy::bfloat16_t*>(e.data[s.in[1]]),
@@ -228,12 +242,13 @@ Status PrepareGru(const PrepareContext& c, Step* s) {
                      s->in[4] >= 0 ? static_cast<const float*>(m.TensorData(s->in[4])) : nullptr,
                      s->k, s->n};
     SPARROW_RETURN_IF_ERROR(ValidateSparseGru(s->sparse_gru));
-    if (c.options->threads > 1) {
-      s->partition = PartitionGruUnits(s->sparse_gru, c.options->threads);
-    }
-    s->kernel = std::string("SparseGruStep ") + BlockDTypeName(vi->dtype) +
-                "/" + BlockDTypeName(vh->dtype) + Density(*vh) + ", " + mode +
-                Threads(*s);
+    const size_t parts =
+        PartsFor(c, 16.0 * (vi->num_blocks + vh->num_blocks),
+                 SparseGruChunks(s->sparse_gru));
+    if (parts > 1) s->partition = PartitionGruUnits(s->sparse_gru, parts);
+    s->kernel = std::string("SparseGruStep w_ih ") + BlockDTypeName(vi->dtype) +
+                Density(*vi) + ", w_hh " + BlockDTypeName(vh->dtype) +
+                Density(*vh) + ", " + mode + Threads(*s);
     return OkStatus();
   }
   if (!vi && !vh && di == dh) {
@@ -347,9 +362,9 @@ Status PrepareConv(const PrepareContext& c, Step* s) {
     s->tail[0] = c.AddTail(f.num_elements * sizeof(float), TailFill::kWidenBf16,
                            s->in[1]);
   }
-  const size_t threads = c.options->threads;
-  const size_t parts = std::max<size_t>(1, std::min(threads, s->m));
-  if (threads > 1) s->partition = EvenPartition(s->m, parts);
+  const size_t parts =
+      PartsFor(c, 1.0 * s->m * s->n * s->k, s->m);
+  if (parts > 1) s->partition = EvenPartition(s->m, parts);
   // Patch rows per GEMM call: about 256 KiB of im2col per thread.
   const size_t per_thread = (s->m + parts - 1) / parts;
   size_t chunk = std::max<size_t>(16, (size_t{64} << 10) / std::max<size_t>(1, s->k));

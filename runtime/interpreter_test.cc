@@ -83,6 +83,7 @@ InterpreterOptions WithThreads(size_t threads) {
   InterpreterOptions o;
   o.threads = threads;
   o.pin = threads <= std::thread::hardware_concurrency();
+  o.min_macs_per_thread = 1;  // split every step the kernels can split
   return o;
 }
 
