@@ -11,6 +11,7 @@
 
 #include "kernels/activation_type.h"
 #include "kernels/block_sparse.h"
+#include "kernels/im2col.h"
 #include "kernels/sparse_gru.h"
 #include "kernels/status.h"
 #include "runtime/interpreter.h"
@@ -68,7 +69,7 @@ struct Step {
   size_t m = 0, n = 0, k = 0;
   size_t dims[8] = {};           // op-specific extra sizes
   size_t chunk = 0;              // Conv2D: patch rows per GEMM call
-  bool pointwise = false;        // Conv2D: 1x1, stride 1, no padding
+  ConvGeometry conv;             // Conv2D
 
   // Weights replaced by persistent copies (TailRequest indices, -1: none).
   int32_t tail[3] = {-1, -1, -1};

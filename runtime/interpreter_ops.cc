@@ -10,6 +10,7 @@
 #include "kernels/gemm.h"
 #include "kernels/gemv.h"
 #include "kernels/gru.h"
+#include "kernels/im2col.h"
 #include "kernels/spmv.h"
 #include "runtime/arena.h"
 #include "runtime/interpreter_internal.h"
@@ -273,64 +274,28 @@ Status PrepareGru(const PrepareContext& c, Step* s) {
 
 // ------------------------------ Conv2D (im2col + the GEMM)
 
-// dims: 0 N, 1 H, 2 W, 3 C, 4 KH, 5 KW, 6 OH, 7 OW; rows m = N OH OW, n = O,
-// k = KH KW C. Patch rows are gathered `chunk` at a time into the thread's
-// scratch (skipped for 1x1 stride-1 unpadded convolutions).
-struct ConvGeometry {
-  int32_t sh, sw, dh, dw, pt, pl;
-};
-
-ConvGeometry Geometry(const Model& m, const Step& s) {
-  const auto* o = m.op(s.op).table->options_as_Conv2DOptions();
-  return {o->stride_h(), o->stride_w(), o->dilation_h(), o->dilation_w(),
-          o->pad_top(), o->pad_left()};
-}
-
-void Im2Col(const float* x, const Step& s, const ConvGeometry& g, size_t r0,
-            size_t r1, float* out) {
-  const size_t H = s.dims[1], W = s.dims[2], C = s.dims[3];
-  const size_t KH = s.dims[4], KW = s.dims[5], OH = s.dims[6], OW = s.dims[7];
-  for (size_t r = r0; r < r1; ++r) {
-    const size_t img = r / (OH * OW), oy = (r / OW) % OH, ox = r % OW;
-    for (size_t ky = 0; ky < KH; ++ky) {
-      const int64_t iy = static_cast<int64_t>(oy) * g.sh - g.pt +
-                         static_cast<int64_t>(ky) * g.dh;
-      for (size_t kx = 0; kx < KW; ++kx) {
-        const int64_t ix = static_cast<int64_t>(ox) * g.sw - g.pl +
-                           static_cast<int64_t>(kx) * g.dw;
-        if (iy < 0 || iy >= static_cast<int64_t>(H) || ix < 0 ||
-            ix >= static_cast<int64_t>(W)) {
-          memset(out, 0, C * sizeof(float));
-        } else {
-          memcpy(out, x + ((img * H + iy) * W + ix) * C, C * sizeof(float));
-        }
-        out += C;
-      }
-    }
-  }
-}
-
+// rows m = N OH OW, n = O, k = KH KW C. Patch rows are gathered `chunk` at a
+// time into the thread's scratch (skipped for pointwise convolutions).
 Status RunConv(const Exec& e, const Step& s) {
   const float* x = e.F32(s.in[0]);
   const float* f = s.repacked[0] ? static_cast<const float*>(s.repacked[0])
                                  : e.F32(s.in[1]);
   const float* bias = BiasPtr(e, s);
   float* y = e.MutableF32(s.output);
-  const bool pointwise = s.pointwise;
-  const ConvGeometry g = Geometry(*e.model, s);
-  const size_t rows_per_chunk = s.chunk;
+  const bool pointwise = s.conv.IsPointwise();
   ForEachThread(e, s, [&](size_t t) {
     const BlockRowRange r = Range(s, t, s.m);
     uint8_t* scratch = s.scratch + t * s.scratch_per_thread;
     float* patches = reinterpret_cast<float*>(scratch);
-    const size_t patch_bytes = pointwise ? 0 : Align64(rows_per_chunk * s.k * sizeof(float));
+    const size_t patch_bytes =
+        pointwise ? 0 : Align64(s.chunk * s.k * sizeof(float));
     uint8_t* ws = scratch + patch_bytes;
     const size_t ws_bytes = s.scratch_per_thread - patch_bytes;
-    for (size_t r0 = r.begin; r0 < r.end; r0 += rows_per_chunk) {
-      const size_t r1 = std::min(r.end, r0 + rows_per_chunk);
+    for (size_t r0 = r.begin; r0 < r.end; r0 += s.chunk) {
+      const size_t r1 = std::min(r.end, r0 + s.chunk);
       const float* a = x + r0 * s.k;
       if (!pointwise) {
-        Im2Col(x, s, g, r0, r1, patches);
+        Im2Col(s.conv, x, r0, r1, patches);
         a = patches;
       }
       GemmBiasActivation(r1 - r0, s.n, s.k, a, s.k, f, s.k, bias, s.act,
@@ -345,19 +310,27 @@ Status PrepareConv(const PrepareContext& c, Step* s) {
   const TensorInfo& x = m.tensor(s->in[0]);
   const TensorInfo& f = m.tensor(s->in[1]);
   const TensorInfo& y = m.tensor(m.op(s->op).outputs[0]);
-  for (size_t i = 0; i < 4; ++i) s->dims[i] = static_cast<size_t>(x.dim(i));
-  s->dims[4] = static_cast<size_t>(f.dim(1));
-  s->dims[5] = static_cast<size_t>(f.dim(2));
-  s->dims[6] = static_cast<size_t>(y.dim(1));
-  s->dims[7] = static_cast<size_t>(y.dim(2));
-  s->m = s->dims[0] * s->dims[6] * s->dims[7];
+  const auto* o = m.op(s->op).table->options_as_Conv2DOptions();
+  ConvGeometry& g = s->conv;
+  g.n = static_cast<size_t>(x.dim(0));
+  g.h = static_cast<size_t>(x.dim(1));
+  g.w = static_cast<size_t>(x.dim(2));
+  g.c = static_cast<size_t>(x.dim(3));
+  g.kh = static_cast<size_t>(f.dim(1));
+  g.kw = static_cast<size_t>(f.dim(2));
+  g.oh = static_cast<size_t>(y.dim(1));
+  g.ow = static_cast<size_t>(y.dim(2));
+  g.stride_h = o->stride_h();
+  g.stride_w = o->stride_w();
+  g.dilation_h = o->dilation_h();
+  g.dilation_w = o->dilation_w();
+  g.pad_top = o->pad_top();
+  g.pad_left = o->pad_left();
+  s->m = g.PatchRows();
   s->n = static_cast<size_t>(f.dim(0));
-  s->k = s->dims[4] * s->dims[5] * s->dims[3];
+  s->k = g.PatchCols();
   s->run = RunConv;
-  const ConvGeometry g = Geometry(m, *s);
-  const bool pointwise = s->dims[4] == 1 && s->dims[5] == 1 && g.sh == 1 &&
-                         g.sw == 1 && g.pt == 0 && g.pl == 0 &&
-                         s->dims[1] == s->dims[6] && s->dims[2] == s->dims[7];
+  const bool pointwise = g.IsPointwise();
   if (f.dtype == DType::BF16) {
     s->tail[0] = c.AddTail(f.num_elements * sizeof(float), TailFill::kWidenBf16,
                            s->in[1]);
@@ -370,7 +343,6 @@ Status PrepareConv(const PrepareContext& c, Step* s) {
   size_t chunk = std::max<size_t>(16, (size_t{64} << 10) / std::max<size_t>(1, s->k));
   chunk = std::max<size_t>(1, std::min(chunk, per_thread));
   s->chunk = chunk;
-  s->pointwise = pointwise;
   const size_t patch_bytes = pointwise ? 0 : Align64(chunk * s->k * sizeof(float));
   s->scratch_per_thread =
       patch_bytes + Align64(GemmWorkspaceBytes(chunk, s->n, s->k));
