@@ -47,8 +47,9 @@ def sparrow_repositories():
         path = "bazel/remote_coverage_tools",
     )
 
-    # System libraries from Debian packages (flatbuffers: headers and flatc).
-    for name in ["hwy", "gtest", "benchmark", "eigen", "openblas", "dnnl", "xnnpack", "hwloc", "cli11", "flatbuffers"]:
+    # System libraries from Debian packages (flatbuffers: headers and flatc;
+    # zlib: the trainer's gzipped IDX files).
+    for name in ["hwy", "gtest", "benchmark", "eigen", "openblas", "dnnl", "xnnpack", "hwloc", "cli11", "flatbuffers", "zlib"]:
         native.new_local_repository(
             name = name,
             path = "/usr",
