@@ -112,20 +112,24 @@ inline bool DropoutKeep(uint64_t seed, size_t i, float p) {
   return static_cast<double>(z >> 11) * 0x1.0p-53 >= p;
 }
 
-// y = x * keep / (1 - p) in training; y = x at inference (p = 0).
+// y = x * keep / (1 - p) in training (at inference dropout is the
+// identity: callers skip it). Element i of x is element offset + i of the
+// whole batch, so a batch split across threads draws the same mask.
 template <typename T>
-void DropoutForward(T* y, const T* x, size_t n, float p, uint64_t seed) {
+void DropoutForward(T* y, const T* x, size_t n, float p, uint64_t seed,
+                    size_t offset = 0) {
   const T scale = p < 1.0f ? T(1) / (T(1) - T(p)) : T(0);
   for (size_t i = 0; i < n; ++i) {
-    y[i] = DropoutKeep(seed, i, p) ? x[i] * scale : T(0);
+    y[i] = DropoutKeep(seed, offset + i, p) ? x[i] * scale : T(0);
   }
 }
 
 template <typename T>
-void DropoutBackward(T* dx, const T* dy, size_t n, float p, uint64_t seed) {
+void DropoutBackward(T* dx, const T* dy, size_t n, float p, uint64_t seed,
+                     size_t offset = 0) {
   const T scale = p < 1.0f ? T(1) / (T(1) - T(p)) : T(0);
   for (size_t i = 0; i < n; ++i) {
-    if (DropoutKeep(seed, i, p)) dx[i] += dy[i] * scale;
+    if (DropoutKeep(seed, offset + i, p)) dx[i] += dy[i] * scale;
   }
 }
 
