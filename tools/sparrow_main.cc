@@ -5,6 +5,9 @@
 //   sparrow inspect model.spw                   # tensors, ops, weights, plan
 //   sparrow run model.spw --input x.npy --output y.npy
 //   sparrow bench model.spw --threads 2 --seconds 5
+//   sparrow train --model lenet5 --epochs 5 --export lenet5.spw
+//   sparrow eval lenet5.spw                      # accuracy through the runtime
+//   sparrow demo                                 # train, export, run, report
 //
 // docs/CLI.md documents every command. Each subcommand returns an exit code:
 // 0 on success, 1 on a failed job (the Status goes to stderr), 2 on a usage
@@ -14,6 +17,7 @@
 #include "CLI/CLI.hpp"
 #include "kernels/targets.h"
 #include "tools/cli.h"
+#include "tools/cli_train.h"
 #include "tools/version.h"
 
 namespace sparrow {
@@ -113,6 +117,59 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(0, 1000000000));
   bench->add_option("--seed", bench_options.seed,
                     "Seed of the random inputs (default 1)");
+  TrainCommandOptions train_options;
+  CLI::App* train = app.add_subcommand(
+      "train", "Train a model on Fashion-MNIST (progress, metrics, checkpoints)");
+  train->add_option("--model,-m", train_options.model,
+                    "lenet5, mlp, or a spec such as \"flatten linear(10)\"");
+  train->add_option("--data", train_options.data,
+                    "Directory of the Fashion-MNIST IDX files");
+  train->add_option("--epochs,-e", train_options.epochs, "Epochs (default 1)")
+      ->check(CLI::Range(1, 100000));
+  train->add_option("--batch,-b", train_options.batch, "Batch size (default 64)")
+      ->check(CLI::Range(1, 1 << 20));
+  train->add_option("--optimizer", train_options.optimizer,
+                    "sgd|adam|adamw[:lr=..,...] (default adam)");
+  train->add_option("--schedule", train_options.schedule,
+                    "constant | step:every=N,gamma=F | cosine:total=N,warmup=N,min=F");
+  train->add_option("--threads,-t", train_options.threads, "Threads (default 1)")
+      ->check(CLI::Range(1, 256));
+  train->add_option("--seed", train_options.seed, "Seed (default 1)");
+  train->add_option("--limit", train_options.limit,
+                    "Train on the first N examples only");
+  train->add_option("--checkpoint", train_options.checkpoint,
+                    "Checkpoint written atomically after every epoch");
+  train->add_flag("--resume", train_options.resume,
+                  "Continue from --checkpoint if it exists");
+  train->add_option("--metrics", train_options.metrics, "Append per-epoch CSV");
+  train->add_option("--export", train_options.export_path,
+                    "Write the trained model (.spw) at the end");
+  train->add_flag_callback(
+      "--quiet,-q", [&] { train_options.progress = false; }, "No progress bar");
+
+  EvalCommandOptions eval_options;
+  CLI::App* eval = app.add_subcommand(
+      "eval", "Accuracy and latency of a model on the Fashion-MNIST test set");
+  eval->add_option("model", eval_options.model, "Model file (.spw)")->required();
+  eval->add_option("--data", eval_options.data,
+                   "Directory of the Fashion-MNIST IDX files");
+  eval->add_option("--threads,-t", eval_options.threads, "Threads (default 1)")
+      ->check(CLI::Range(1, 1024));
+  eval->add_option("--limit", eval_options.limit, "First N test examples only");
+
+  DemoOptions demo_options;
+  CLI::App* demo = app.add_subcommand(
+      "demo", "Train on Fashion-MNIST, export, run through the runtime, report");
+  demo->add_option("--model,-m", demo_options.model, "Model (default lenet5)");
+  demo->add_option("--epochs,-e", demo_options.epochs, "Epochs (default 2)")
+      ->check(CLI::Range(1, 1000));
+  demo->add_option("--threads,-t", demo_options.threads, "Threads (default 1)")
+      ->check(CLI::Range(1, 256));
+  demo->add_option("--data", demo_options.data,
+                   "Directory of the Fashion-MNIST IDX files");
+  demo->add_option("--out-dir", demo_options.out_dir,
+                   "Where the exported model goes (default /tmp)");
+
   bool known = argc <= 1 || argv[1][0] == '-';
   for (const CLI::App* sub : app.get_subcommands({})) {
     if (argc > 1 && sub->get_name() == argv[1]) known = true;
@@ -136,6 +193,13 @@ int Main(int argc, char** argv) {
   if (run->parsed()) return Finish("run", RunModel(run_options, stdout));
   if (bench->parsed()) {
     return Finish("bench", Bench(bench_options, stdout, stderr));
+  }
+  if (train->parsed()) {
+    return Finish("train", TrainCommand(train_options, stdout, stderr));
+  }
+  if (eval->parsed()) return Finish("eval", EvalCommand(eval_options, stdout));
+  if (demo->parsed()) {
+    return Finish("demo", DemoCommand(demo_options, stdout, stderr));
   }
   return 0;
 }

@@ -44,10 +44,9 @@ class Sgd : public Optimizer {
       : Optimizer("sgd", o.lr, o.momentum != 0.0f ? 1 : 0), o_(o) {}
 
   std::string ToString() const override {
-    char buf[160];
-    snprintf(buf, sizeof(buf), "sgd:lr=%.9g,momentum=%.9g,wd=%.9g,nesterov=%d",
-             o_.lr, o_.momentum, o_.weight_decay, o_.nesterov ? 1 : 0);
-    return buf;
+    return "sgd:lr=" + ShortFloat(o_.lr) + ",momentum=" +
+           ShortFloat(o_.momentum) + ",wd=" + ShortFloat(o_.weight_decay) +
+           ",nesterov=" + (o_.nesterov ? "1" : "0");
   }
 
  protected:
@@ -93,11 +92,9 @@ class Adam : public Optimizer {
         wd_(wd) {}
 
   std::string ToString() const override {
-    char buf[200];
-    snprintf(buf, sizeof(buf),
-             "%s:lr=%.9g,beta1=%.9g,beta2=%.9g,eps=%.9g,wd=%.9g", kind(), lr(),
-             beta1_, beta2_, eps_, wd_);
-    return buf;
+    return std::string(kind()) + ":lr=" + ShortFloat(lr()) + ",beta1=" +
+           ShortFloat(beta1_) + ",beta2=" + ShortFloat(beta2_) + ",eps=" +
+           ShortFloat(eps_) + ",wd=" + ShortFloat(wd_);
   }
 
  protected:

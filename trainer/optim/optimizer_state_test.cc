@@ -37,13 +37,11 @@ std::string CreateError(const std::string& spec) {
 
 TEST(OptimizerCreateTest, Defaults) {
   EXPECT_EQ(MustCreate("sgd")->ToString(),
-            "sgd:lr=0.00999999978,momentum=0,wd=0,nesterov=0");
+            "sgd:lr=0.01,momentum=0,wd=0,nesterov=0");
   EXPECT_EQ(MustCreate("adam")->ToString(),
-            "adam:lr=0.00100000005,beta1=0.899999976,beta2=0.999000013,"
-            "eps=9.99999994e-09,wd=0");
+            "adam:lr=0.001,beta1=0.9,beta2=0.999,eps=1e-08,wd=0");
   EXPECT_EQ(MustCreate("adamw")->ToString(),
-            "adamw:lr=0.00100000005,beta1=0.899999976,beta2=0.999000013,"
-            "eps=9.99999994e-09,wd=0.00999999978");
+            "adamw:lr=0.001,beta1=0.9,beta2=0.999,eps=1e-08,wd=0.01");
   EXPECT_STREQ(MustCreate("adamw")->kind(), "adamw");
   EXPECT_FLOAT_EQ(MustCreate("adam:lr=0.5")->lr(), 0.5f);
 }

@@ -140,13 +140,13 @@ std::string Schedule::ToString() const {
     case Kind::kConstant:
       return "constant";
     case Kind::kStep:
-      snprintf(buf, sizeof(buf), "step:every=%lld,gamma=%.9g",
-               static_cast<long long>(every_), gamma_);
+      snprintf(buf, sizeof(buf), "step:every=%lld,gamma=%s",
+               static_cast<long long>(every_), ShortFloat(gamma_).c_str());
       return buf;
     case Kind::kCosine:
-      snprintf(buf, sizeof(buf), "cosine:warmup=%lld,total=%lld,min=%.9g",
+      snprintf(buf, sizeof(buf), "cosine:warmup=%lld,total=%lld,min=%s",
                static_cast<long long>(warmup_), static_cast<long long>(total_),
-               min_lr_);
+               ShortFloat(min_lr_).c_str());
       return buf;
   }
   return "?";

@@ -58,7 +58,7 @@ class Schedule {
   Kind kind() const { return kind_; }
   float base_lr() const { return lr_; }
   // The spec Parse turns back into this schedule (the base rate aside), e.g.
-  // "cosine:warmup=100,total=5000,min=9.99999975e-06".
+  // "cosine:warmup=100,total=5000,min=1e-05".
   std::string ToString() const;
 
  private:

@@ -1,5 +1,8 @@
 #include "trainer/optim/spec.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -142,6 +145,15 @@ Status Spec::CheckKeys(std::initializer_list<const char*> allowed) const {
                  kind_.c_str(), list.c_str());
   }
   return OkStatus();
+}
+
+std::string ShortFloat(float v) {
+  char buf[32];
+  for (int digits = 1; digits <= 9; ++digits) {
+    snprintf(buf, sizeof(buf), "%.*g", digits, v);
+    if (strtof(buf, nullptr) == v) break;
+  }
+  return buf;
 }
 
 }  // namespace train

@@ -61,6 +61,10 @@ class Spec {
   std::vector<std::pair<std::string, std::string>> args_;
 };
 
+// The shortest "%g" form of v that reads back as the same float ("0.001",
+// not "0.00100000005"), for specs that round-trip and stay readable.
+std::string ShortFloat(float v);
+
 }  // namespace train
 }  // namespace sparrow
 
