@@ -161,13 +161,22 @@ void Net::Forward(const float* x, size_t batch, NetWorkspace* ws,
 void Net::Backward(size_t batch, NetWorkspace* ws, bool training,
                    uint64_t step, size_t first_example) const {
   HWY_ASSERT(ws->batch == batch);
+  // Input gradients are needed only above the first layer with parameters
+  // (a leading flatten or activation would otherwise cost a whole dX GEMM).
+  size_t first_trainable = layers_.size();
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    if (layers_[i].weight >= 0) {
+      first_trainable = i;
+      break;
+    }
+  }
   for (size_t i = layers_.size(); i-- > 0;) {
     const Layer& l = layers_[i];
     const float* in = ws->acts[i].data();
     const float* out = ws->acts[i + 1].data();
     const float* dout = ws->dacts[i + 1].data();
-    // The first layer's input gradient is not needed.
-    float* din = i > 0 ? ws->dacts[i].data() : nullptr;
+    float* din = i > first_trainable ? ws->dacts[i].data() : nullptr;
+    if (i < first_trainable) break;  // nothing below needs a gradient
     if (din != nullptr) std::fill(ws->dacts[i].begin(), ws->dacts[i].end(), 0.0f);
     LayerCache& c = ws->caches[i];
     const float* w = l.weight >= 0 ? params_[l.weight].value.data() : nullptr;
