@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <type_traits>
 #include <utility>
 
 #include "hwy/base.h"
@@ -56,22 +57,30 @@ class Sgd : public Optimizer {
     const size_t n = p.Size();
     const float wd = p.decay ? o_.weight_decay : 0.0f;
     const float m = o_.momentum;
-    if (m == 0.0f) {
+    const bool nesterov = o_.nesterov;
+    // Branch-free loops per (decay, momentum) case, so each vectorises.
+    auto loop = [&](auto decay, auto momentum) {
+      constexpr bool kDecay = decltype(decay)::value;
+      constexpr bool kMomentum = decltype(momentum)::value;
+      float* HWY_RESTRICT buf = kMomentum ? state[0] : nullptr;
+      const bool first = t == 1;
       for (size_t i = 0; i < n; ++i) {
         float g = grad[i];
-        if (wd != 0.0f) g = g + wd * value[i];
+        if constexpr (kDecay) g = g + wd * value[i];
+        if constexpr (kMomentum) {
+          // torch.optim.SGD clones the first gradient into the buffer.
+          buf[i] = first ? g : buf[i] * m + g;
+          g = nesterov ? g + m * buf[i] : buf[i];
+        }
         value[i] = value[i] - lr * g;
       }
-      return;
-    }
-    float* HWY_RESTRICT buf = state[0];
-    for (size_t i = 0; i < n; ++i) {
-      float g = grad[i];
-      if (wd != 0.0f) g = g + wd * value[i];
-      // torch.optim.SGD clones the first gradient into the buffer.
-      buf[i] = t == 1 ? g : buf[i] * m + g;
-      g = o_.nesterov ? g + m * buf[i] : buf[i];
-      value[i] = value[i] - lr * g;
+    };
+    using Yes = std::true_type;
+    using No = std::false_type;
+    if (m == 0.0f) {
+      wd != 0.0f ? loop(Yes(), No()) : loop(No(), No());
+    } else {
+      wd != 0.0f ? loop(Yes(), Yes()) : loop(No(), Yes());
     }
   }
 
@@ -115,19 +124,27 @@ class Adam : public Optimizer {
     const float neg_step_size = static_cast<float>(-(lr / bias1));
     const float bias2_sqrt = static_cast<float>(sqrt(bias2));
     const float shrink = static_cast<float>(1.0 - double{lr} * wd);
-    for (size_t i = 0; i < n; ++i) {
-      float g = grad[i];
-      if (wd != 0.0f) {
-        if (decoupled_) {
-          value[i] = value[i] * shrink;
-        } else {
-          g = g + wd * value[i];
-        }
+    // One branch-free loop per decay mode, so each vectorises; members in
+    // locals, since the stores could otherwise alias them.
+    const float beta1f = beta1_, beta2f = beta2_, eps = eps_;
+    auto loop = [&](auto mode) {
+      constexpr int kMode = decltype(mode)::value;  // 0 none, 1 AdamW, 2 L2
+      for (size_t i = 0; i < n; ++i) {
+        float g = grad[i];
+        if constexpr (kMode == 1) value[i] = value[i] * shrink;
+        if constexpr (kMode == 2) g = g + wd * value[i];
+        m1[i] = m1[i] * beta1f + one_minus_b1 * g;
+        m2[i] = m2[i] * beta2f + one_minus_b2 * g * g;
+        const float denom = sqrtf(m2[i]) / bias2_sqrt + eps;
+        value[i] = value[i] + neg_step_size * (m1[i] / denom);
       }
-      m1[i] = m1[i] * beta1_ + one_minus_b1 * g;
-      m2[i] = m2[i] * beta2_ + one_minus_b2 * g * g;
-      const float denom = sqrtf(m2[i]) / bias2_sqrt + eps_;
-      value[i] = value[i] + neg_step_size * (m1[i] / denom);
+    };
+    if (wd == 0.0f) {
+      loop(std::integral_constant<int, 0>());
+    } else if (decoupled_) {
+      loop(std::integral_constant<int, 1>());
+    } else {
+      loop(std::integral_constant<int, 2>());
     }
   }
 
