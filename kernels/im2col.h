@@ -56,26 +56,34 @@ inline void ForEachKernelRow(const ConvGeometry& g, size_t r0, size_t r1,
                              const F& f) {
   const int64_t kw = static_cast<int64_t>(g.kw);
   const int64_t w = static_cast<int64_t>(g.w);
+  const int64_t h = static_cast<int64_t>(g.h);
+  const int64_t c = static_cast<int64_t>(g.c);
+  if (r0 >= r1) return;
+  // Decode r0 once, then step (img, oy, ox) without divisions.
+  size_t img = r0 / (g.oh * g.ow), oy = (r0 / g.ow) % g.oh, ox = r0 % g.ow;
   for (size_t r = r0; r < r1; ++r) {
-    const size_t img = r / (g.oh * g.ow), oy = (r / g.ow) % g.oh,
-                 ox = r % g.ow;
     const int64_t ix0 = static_cast<int64_t>(ox) * g.stride_w - g.pad_left;
     // First and last tap inside [0, W): ix0 + kx * dilation_w in range.
     int64_t a = 0, b = kw;
     while (a < kw && ix0 + a * g.dilation_w < 0) ++a;
     while (b > a && ix0 + (b - 1) * g.dilation_w >= w) --b;
+    const int64_t row0 = static_cast<int64_t>(img) * h;
     for (size_t ky = 0; ky < g.kh; ++ky) {
       const int64_t iy = static_cast<int64_t>(oy) * g.stride_h - g.pad_top +
                          static_cast<int64_t>(ky) * g.dilation_h;
-      if (iy < 0 || iy >= static_cast<int64_t>(g.h)) {
+      if (iy < 0 || iy >= h || a >= b) {
         f(r, ky, int64_t{0}, size_t{0}, size_t{0});
         continue;
       }
-      const int64_t at = ((static_cast<int64_t>(img) * static_cast<int64_t>(g.h) + iy) * w +
-                          ix0 + a * g.dilation_w) *
-                         static_cast<int64_t>(g.c);
-      f(r, ky, a < b ? at : int64_t{0}, static_cast<size_t>(a),
-        static_cast<size_t>(b));
+      f(r, ky, ((row0 + iy) * w + ix0 + a * g.dilation_w) * c,
+        static_cast<size_t>(a), static_cast<size_t>(b));
+    }
+    if (++ox == g.ow) {
+      ox = 0;
+      if (++oy == g.oh) {
+        oy = 0;
+        ++img;
+      }
     }
   }
 }

@@ -153,21 +153,23 @@ ConvGeometry Geometry(size_t n, size_t h, size_t w, size_t c, size_t kh,
 TEST(GradCheck, Conv2D) {
   for (const ConvGeometry& g :
        {Geometry(2, 5, 5, 2, 3, 3, 1, 1, 1), Geometry(1, 7, 6, 3, 3, 2, 2, 2, 2),
-        Geometry(2, 3, 4, 3, 1, 1, 1, 1, 0)}) {
+        Geometry(2, 3, 4, 3, 1, 1, 1, 1, 0),
+        // 2 x 64 x 64 patch rows of 27: several chunks (ConvChunkRows).
+        Geometry(2, 64, 64, 3, 3, 3, 1, 1, 1)}) {
     const size_t O = 3;
     Vec x = Random(g.n * g.h * g.w * g.c, 11), w = Random(O * g.PatchCols(), 12);
     Vec b = Random(O, 13);
     const Vec proj = Random(g.PatchRows() * O, 14);
-    Vec y(g.PatchRows() * O), cols(g.PatchRows() * g.PatchCols()), dcols(cols.size());
+    Vec y(g.PatchRows() * O), scratch(ConvScratchFloats(g));
     CheckGradients(
         "conv2d", {&x, &w, &b},
         [&] {
-          Conv2DForward(y.data(), cols.data(), x.data(), w.data(), b.data(), g, O);
+          Conv2DForward(y.data(), x.data(), w.data(), b.data(), g, O, scratch.data());
           return Dot(y, proj);
         },
         [&](std::vector<Vec>& gr) {
           Conv2DBackward(gr[0].data(), gr[1].data(), gr[2].data(), proj.data(),
-                         cols.data(), w.data(), g, O, dcols.data());
+                         x.data(), w.data(), g, O, scratch.data());
         });
   }
 }

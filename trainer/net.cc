@@ -91,9 +91,7 @@ void Net::Prepare(size_t batch, NetWorkspace* ws) const {
     ws->dacts[i + 1].assign(ws->acts[i + 1].size(), 0.0f);
     LayerCache& c = ws->caches[i];
     if (l.kind == LayerKind::kConv2D) {
-      const ConvGeometry g = ConvOf(l, batch);
-      c.f.assign(g.PatchRows() * g.PatchCols(), 0.0f);
-      c.scratch.assign(c.f.size(), 0.0f);
+      c.scratch.assign(ConvScratchFloats(ConvOf(l, batch)), 0.0f);
     } else if (l.kind == LayerKind::kMaxPool2D) {
       c.i.assign(ws->acts[i + 1].size(), 0);
     } else if (l.kind == LayerKind::kGru) {
@@ -124,7 +122,7 @@ void Net::Forward(const float* x, size_t batch, NetWorkspace* ws,
         LinearForward(out, in, w, b, LinearRows(l, batch), l.in.back(), l.units);
         break;
       case LayerKind::kConv2D:
-        Conv2DForward(out, c.f.data(), in, w, b, ConvOf(l, batch), l.units);
+        Conv2DForward(out, in, w, b, ConvOf(l, batch), l.units, c.scratch.data());
         break;
       case LayerKind::kMaxPool2D:
         MaxPool2DForward(out, c.i.data(), in, PoolOf(l, batch));
@@ -189,8 +187,8 @@ void Net::Backward(size_t batch, NetWorkspace* ws, bool training,
                        l.in.back(), l.units);
         break;
       case LayerKind::kConv2D:
-        Conv2DBackward(din, dw, db, dout, c.f.data(), w, ConvOf(l, batch),
-                       l.units, c.scratch.data());
+        Conv2DBackward(din, dw, db, dout, in, w, ConvOf(l, batch), l.units,
+                       c.scratch.data());
         break;
       case LayerKind::kMaxPool2D:
         if (din) MaxPool2DBackward(din, dout, c.i.data(), PoolOf(l, batch));
