@@ -54,6 +54,7 @@ SPARROW_DEFINE_STATUS_MAKER(DataLoss, kDataLoss)
 SPARROW_DEFINE_STATUS_MAKER(NotFound, kNotFound)
 SPARROW_DEFINE_STATUS_MAKER(ResourceExhausted, kResourceExhausted)
 SPARROW_DEFINE_STATUS_MAKER(FailedPrecondition, kFailedPrecondition)
+SPARROW_DEFINE_STATUS_MAKER(Unimplemented, kUnimplemented)
 SPARROW_DEFINE_STATUS_MAKER(Internal, kInternal)
 
 #undef SPARROW_DEFINE_STATUS_MAKER

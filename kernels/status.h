@@ -64,6 +64,8 @@ Status ResourceExhausted(const char* format, ...)
     __attribute__((format(printf, 1, 2)));
 Status FailedPrecondition(const char* format, ...)
     __attribute__((format(printf, 1, 2)));
+Status Unimplemented(const char* format, ...)
+    __attribute__((format(printf, 1, 2)));
 Status Internal(const char* format, ...) __attribute__((format(printf, 1, 2)));
 Status MakeStatus(StatusCode code, const char* format, va_list args);
 

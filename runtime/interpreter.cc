@@ -115,7 +115,7 @@ std::vector<Step> GroupOps(const Model& m, bool fuse) {
     s.ops.push_back(s.op);
     s.output = op.outputs[0];
     for (size_t k = 0; k < op.inputs.size() && k < 6; ++k) s.in[k] = op.inputs[k];
-    s.act = interp::ToActivation(OwnActivation(op));
+    s.act = ToActivation(OwnActivation(op));
     const bool linear = op.type == schema::OpType::FullyConnected ||
                         op.type == schema::OpType::Conv2D;
     if (linear) s.bias = op.input(2);
@@ -138,7 +138,7 @@ std::vector<Step> GroupOps(const Model& m, bool fuse) {
         } else if (next.type != schema::OpType::Activation) {
           break;
         }
-        s.act = interp::ToActivation(OwnActivation(next));
+        s.act = ToActivation(OwnActivation(next));
         s.ops.push_back(j);
         s.output = next.outputs[0];
         absorbed[j] = true;

@@ -120,7 +120,6 @@ std::string StepOpsName(const Model& model, const Step& s);
 // Equal ranges of `count` units over `parts` (for dense row splits).
 RowPartition EvenPartition(size_t count, size_t parts);
 
-Activation ToActivation(schema::ActivationType a);
 
 }  // namespace interp
 }  // namespace sparrow

@@ -321,9 +321,8 @@ Status PrepareStep(const PrepareContext& c, Step* s) {
       return OkStatus();
     }
   }
-  return Status(StatusCode::kUnimplemented,
-                "op " + std::to_string(s->op) + ": type " +
-                    OpTypeName(op.type) + " has no kernel");
+  return Unimplemented("op %d: type %s has no kernel", s->op,
+                       OpTypeName(op.type));
 }
 
 std::string StepOpsName(const Model& model, const Step& s) {
@@ -335,21 +334,6 @@ std::string StepOpsName(const Model& model, const Step& s) {
   return name;
 }
 
-Activation ToActivation(schema::ActivationType a) {
-  switch (a) {
-    case schema::ActivationType::Relu:
-      return Activation::kRelu;
-    case schema::ActivationType::Sigmoid:
-      return Activation::kSigmoid;
-    case schema::ActivationType::Tanh:
-      return Activation::kTanh;
-    case schema::ActivationType::Gelu:
-      return Activation::kGelu;
-    case schema::ActivationType::Identity:
-      break;
-  }
-  return Activation::kIdentity;
-}
 
 }  // namespace interp
 }  // namespace sparrow

@@ -39,6 +39,38 @@ const char* OpTypeName(schema::OpType t) {
   return schema::EnumNameOpType(t);
 }
 
+Activation ToActivation(schema::ActivationType a) {
+  switch (a) {
+    case schema::ActivationType::Relu:
+      return Activation::kRelu;
+    case schema::ActivationType::Sigmoid:
+      return Activation::kSigmoid;
+    case schema::ActivationType::Tanh:
+      return Activation::kTanh;
+    case schema::ActivationType::Gelu:
+      return Activation::kGelu;
+    case schema::ActivationType::Identity:
+      break;
+  }
+  return Activation::kIdentity;
+}
+
+schema::ActivationType ToSchemaActivation(Activation a) {
+  switch (a) {
+    case Activation::kRelu:
+      return schema::ActivationType::Relu;
+    case Activation::kSigmoid:
+      return schema::ActivationType::Sigmoid;
+    case Activation::kTanh:
+      return schema::ActivationType::Tanh;
+    case Activation::kGelu:
+      return schema::ActivationType::Gelu;
+    case Activation::kIdentity:
+      break;
+  }
+  return schema::ActivationType::Identity;
+}
+
 size_t DTypeSize(schema::DType t) {
   switch (t) {
     case schema::DType::F32:

@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "hwy/aligned_allocator.h"
+#include "kernels/activation_type.h"
 #include "kernels/block_sparse.h"
 #include "kernels/status.h"
 #include "runtime/schema/model_generated.h"
@@ -65,6 +66,10 @@ const char* OpTypeName(schema::OpType t);  // "FullyConnected", ...; "?"
 // Bytes per element of a byte-addressable dtype; 0 for INT4/INT2 (packed,
 // reserved) and unknown values.
 size_t DTypeSize(schema::DType t);
+// The file's activation enum and the kernels' (kernels/activation_type.h);
+// values outside the enum (rejected by validation) map to kIdentity.
+Activation ToActivation(schema::ActivationType a);
+schema::ActivationType ToSchemaActivation(Activation a);
 
 struct TensorInfo {
   const char* name = "";         // never null; "" when the file has none

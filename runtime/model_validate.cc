@@ -229,14 +229,6 @@ Status ValidateQuantization(const ParsedModel& m, int32_t ti,
 
 }  // namespace
 
-Status Unimplemented(const char* format, ...) {
-  va_list args;
-  va_start(args, format);
-  Status s = MakeStatus(StatusCode::kUnimplemented, format, args);
-  va_end(args);
-  return s;
-}
-
 std::string Quoted(const char* name) {
   constexpr size_t kMaxShown = 48;
   std::string out = "'";

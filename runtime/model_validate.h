@@ -60,8 +60,6 @@ std::string TensorRef(const ParsedModel& m, int32_t t);  // tensor 7 'w'
 std::string OpRef(const ParsedModel& m, size_t op);  // op 3 (FullyConnected)
 std::string ShapeString(Span<const int32_t> shape);  // [10,300]
 std::string ShapeString(const std::vector<int64_t>& shape);
-Status Unimplemented(const char* format, ...)
-    __attribute__((format(printf, 1, 2)));
 
 }  // namespace model_internal
 }  // namespace sparrow

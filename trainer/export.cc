@@ -16,16 +16,6 @@ namespace {
 
 using schema::OpType;
 
-Status Unimplemented(const char* format, ...)
-    __attribute__((format(printf, 1, 2)));
-Status Unimplemented(const char* format, ...) {
-  va_list args;
-  va_start(args, format);
-  Status s = MakeStatus(StatusCode::kUnimplemented, format, args);
-  va_end(args);
-  return s;
-}
-
 const char* KindName(LayerKind k) {
   switch (k) {
     case LayerKind::kLinear:
@@ -48,26 +38,6 @@ const char* KindName(LayerKind k) {
   return "?";
 }
 
-bool ToSchema(Activation a, schema::ActivationType* out) {
-  switch (a) {
-    case Activation::kIdentity:
-      *out = schema::ActivationType::Identity;
-      return true;
-    case Activation::kRelu:
-      *out = schema::ActivationType::Relu;
-      return true;
-    case Activation::kSigmoid:
-      *out = schema::ActivationType::Sigmoid;
-      return true;
-    case Activation::kTanh:
-      *out = schema::ActivationType::Tanh;
-      return true;
-    case Activation::kGelu:
-      *out = schema::ActivationType::Gelu;
-      return true;
-  }
-  return false;
-}
 
 std::vector<int32_t> Dims(const Shape& s) { return {s.begin(), s.end()}; }
 
@@ -244,13 +214,7 @@ class GraphWriter {
         break;
       }
       case LayerKind::kActivation: {
-        schema::ActivationType a;
-        if (!ToSchema(l.act, &a)) {
-          return Unimplemented(
-              "layer '%s': activation %d has no .spw "
-              "ActivationType",
-              l.name.c_str(), static_cast<int>(l.act));
-        }
+        const schema::ActivationType a = ToSchemaActivation(l.act);
         const int y = b_->AddTensor(l.name + ".out", Graph(l.out));
         b_->AddOp(OpType::Activation, {cur_}, {y},
                   MakeOptions(ActivationOptions(a)));

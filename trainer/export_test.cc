@@ -36,6 +36,7 @@
 #include "runtime/interpreter.h"
 #include "runtime/model.h"
 #include "trainer/data/mnist.h"
+#include "trainer/data/test_subset.h"
 #include "trainer/loss.h"
 #include "trainer/train.h"
 
@@ -44,19 +45,6 @@ namespace train {
 namespace {
 
 constexpr double kTol = 1e-5;
-
-const Dataset& Subset(Split split) {
-  static const Dataset* train = nullptr;
-  static const Dataset* test = nullptr;
-  const Dataset*& d = split == Split::kTrain ? train : test;
-  if (d == nullptr) {
-    StatusOr<Dataset> loaded =
-        LoadFashionMnist("testdata/fashion_mnist_subset", split);
-    HWY_ASSERT(loaded.ok());
-    d = new Dataset(std::move(loaded).value());
-  }
-  return *d;
-}
 
 // `spec` after one epoch (5 steps of 20) on `n` examples of `input`.
 Net TrainOneEpoch(const std::string& spec, const float* x, const uint8_t* y,
@@ -72,7 +60,7 @@ Net TrainOneEpoch(const std::string& spec, const float* x, const uint8_t* y,
 }
 
 Net TrainOnImages(const std::string& spec) {
-  const Dataset& d = Subset(Split::kTrain);
+  const Dataset& d = FashionMnistSubset(Split::kTrain);
   return TrainOneEpoch(spec, d.images.data(), d.labels.data(), d.size(),
                        {28, 28, 1});
 }
@@ -220,7 +208,7 @@ Parity CheckParity(const char* label, const Net& net, const ExportOptions& o,
 
 void CheckImages(const char* label, const Net& net, bool softmax,
                  const InterpreterOptions& io = {}) {
-  const Dataset& test = Subset(Split::kTest);
+  const Dataset& test = FashionMnistSubset(Split::kTest);
   ASSERT_EQ(test.size(), 100u);
   for (int batch : {1, 4}) {
     ExportOptions o;
@@ -364,7 +352,7 @@ TEST(ExportParity, Bf16Weights) {
   StatusOr<std::vector<uint8_t>> b = ExportNetBytes(rounded, o);
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_TRUE(*a == *b);
-  const Dataset& test = Subset(Split::kTest);
+  const Dataset& test = FashionMnistSubset(Split::kTest);
   for (int batch : {1, 4}) {
     o.batch = batch;
     CheckParity("lenet5", rounded, o, test.images.data(), test.size());

@@ -8,26 +8,14 @@
 
 #include "gtest/gtest.h"
 #include "trainer/data/mnist.h"
+#include "trainer/data/test_subset.h"
 
 namespace sparrow {
 namespace train {
 namespace {
 
-const Dataset& Subset(Split split) {
-  static const Dataset* train = nullptr;
-  static const Dataset* test = nullptr;
-  const Dataset*& d = split == Split::kTrain ? train : test;
-  if (d == nullptr) {
-    StatusOr<Dataset> loaded =
-        LoadFashionMnist("testdata/fashion_mnist_subset", split);
-    HWY_ASSERT(loaded.ok());
-    d = new Dataset(std::move(loaded).value());
-  }
-  return *d;
-}
-
 std::unique_ptr<Trainer> Make(const TrainOptions& o) {
-  const Dataset& d = Subset(Split::kTrain);
+  const Dataset& d = FashionMnistSubset(Split::kTrain);
   StatusOr<std::unique_ptr<Trainer>> t =
       Trainer::Create(o, d.images.data(), d.labels.data(), d.size(), {28, 28, 1});
   HWY_ASSERT(t.ok());
@@ -40,7 +28,7 @@ TEST(Trainer, LearnsTheSubset) {
   o.batch = 20;
   o.optimizer = "adam:lr=0.002";
   auto t = Make(o);
-  const Dataset& d = Subset(Split::kTrain);
+  const Dataset& d = FashionMnistSubset(Split::kTrain);
   const Metrics before = t->Evaluate(d.images.data(), d.labels.data(), d.size());
   double first = 0, last = 0;
   for (int e = 0; e < 15; ++e) {
@@ -54,7 +42,7 @@ TEST(Trainer, LearnsTheSubset) {
   EXPECT_GT(after.accuracy, 0.9) << "train accuracy after 15 epochs";
   EXPECT_LT(before.accuracy, 0.3);
   EXPECT_EQ(t->step(), 15 * 5);
-  const Dataset& test = Subset(Split::kTest);
+  const Dataset& test = FashionMnistSubset(Split::kTest);
   const Metrics held_out = t->Evaluate(test.images.data(), test.labels.data(), test.size());
   EXPECT_GT(held_out.accuracy, 0.5) << "100 unseen test images";
 }
@@ -91,7 +79,7 @@ TEST(Trainer, DeterministicForASeedAndThreadCount) {
 }
 
 TEST(Trainer, BadOptionsAndDataAreErrors) {
-  const Dataset& d = Subset(Split::kTrain);
+  const Dataset& d = FashionMnistSubset(Split::kTrain);
   auto create = [&](const TrainOptions& o, size_t n = 0) {
     return Trainer::Create(o, d.images.data(), d.labels.data(), n ? n : d.size(),
                            {28, 28, 1})

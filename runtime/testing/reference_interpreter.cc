@@ -17,20 +17,6 @@ namespace {
 using schema::DType;
 using schema::OpType;
 
-Activation Act(schema::ActivationType a) {
-  switch (a) {
-    case schema::ActivationType::Relu:
-      return Activation::kRelu;
-    case schema::ActivationType::Sigmoid:
-      return Activation::kSigmoid;
-    case schema::ActivationType::Tanh:
-      return Activation::kTanh;
-    case schema::ActivationType::Gelu:
-      return Activation::kGelu;
-    default:
-      return Activation::kIdentity;
-  }
-}
 
 size_t Axis(int32_t axis, size_t rank) {
   return static_cast<size_t>(axis < 0 ? axis + static_cast<int32_t>(rank) : axis);
@@ -120,7 +106,7 @@ Status ReferenceInterpreter::RunOp(size_t i) {
   switch (op.type) {
     case OpType::FullyConnected: {
       const Activation act =
-          Act(table->options_as_FullyConnectedOptions()->activation());
+          ToActivation(table->options_as_FullyConnectedOptions()->activation());
       const size_t n = info(1).dim(0), k = info(1).dim(1);
       const size_t m = k == 0 ? 0 : info(0).num_elements / k;
       for (size_t b = 0; b < m; ++b) {
@@ -151,7 +137,7 @@ Status ReferenceInterpreter::RunOp(size_t i) {
     }
     case OpType::Conv2D: {
       const auto* o = table->options_as_Conv2DOptions();
-      const Activation act = Act(o->activation());
+      const Activation act = ToActivation(o->activation());
       const TensorInfo& x = info(0);
       const TensorInfo& f = info(1);
       const int64_t N = x.dim(0), H = x.dim(1), W = x.dim(2), C = x.dim(3);
@@ -209,7 +195,7 @@ Status ReferenceInterpreter::RunOp(size_t i) {
     case OpType::Add:
     case OpType::Mul: {
       const Activation act =
-          Act(table->options_as_ElementwiseOptions()->activation());
+          ToActivation(table->options_as_ElementwiseOptions()->activation());
       const size_t rank = yi.rank();
       std::vector<size_t> idx(rank, 0);
       for (size_t flat = 0; flat < y.size(); ++flat) {
@@ -257,7 +243,7 @@ Status ReferenceInterpreter::RunOp(size_t i) {
     }
     case OpType::Activation: {
       const Activation act =
-          Act(table->options_as_ActivationOptions()->activation());
+          ToActivation(table->options_as_ActivationOptions()->activation());
       for (size_t j = 0; j < y.size(); ++j) y[j] = ActivateRef(act, in(0)[j]);
       break;
     }
