@@ -145,6 +145,54 @@ class Net {
 // The expansion of a built-in name ("lenet5", "mlp"), or `spec` itself.
 std::string ExpandSpec(const std::string& spec);
 
+// The C++ form of a spec: each call appends one layer, Build() parses the
+// result (so both forms share one grammar, one set of checks and messages).
+//
+//   StatusOr<Net> net = NetBuilder({28, 28, 1})
+//       .Conv(6, 5, {.pad = 2}).Relu().MaxPool(2)
+//       .Flatten().Linear(10).Build(/*seed=*/1);
+struct ConvLayerArgs {
+  int stride = 1, pad = 0, dilation = 1;
+  bool bias = true;
+};
+struct PoolLayerArgs {
+  int stride = 0;  // 0: the window size
+  int pad = 0;
+  bool include_pad = false;  // avgpool's divisor
+};
+
+class NetBuilder {
+ public:
+  using ConvArgs = ConvLayerArgs;
+  using PoolArgs = PoolLayerArgs;
+
+  explicit NetBuilder(Shape input) : input_(std::move(input)) {}
+
+  NetBuilder& Linear(int out, bool bias = true);
+  NetBuilder& Conv(int out, int kernel, const ConvArgs& args);
+  NetBuilder& Conv(int out, int kernel) { return Conv(out, kernel, ConvArgs()); }
+  NetBuilder& MaxPool(int kernel, const PoolArgs& args = PoolArgs());
+  NetBuilder& AvgPool(int kernel, const PoolArgs& args = PoolArgs());
+  NetBuilder& Flatten() { return Add("flatten"); }
+  NetBuilder& Relu() { return Add("relu"); }
+  NetBuilder& Tanh() { return Add("tanh"); }
+  NetBuilder& Sigmoid() { return Add("sigmoid"); }
+  NetBuilder& Gelu() { return Add("gelu"); }
+  NetBuilder& Dropout(float p);
+  NetBuilder& Gru(int hidden, bool bias = true);
+
+  const std::string& spec() const { return spec_; }
+  StatusOr<Net> Build(uint64_t seed) const {
+    return Net::FromSpec(spec_, input_, seed);
+  }
+
+ private:
+  NetBuilder& Add(const std::string& layer);
+
+  Shape input_;
+  std::string spec_;
+};
+
 }  // namespace train
 }  // namespace sparrow
 

@@ -335,5 +335,49 @@ StatusOr<Net> Net::FromSpec(const std::string& spec_in, const Shape& input,
   return net;
 }
 
+NetBuilder& NetBuilder::Add(const std::string& layer) {
+  if (!spec_.empty()) spec_ += ' ';
+  spec_ += layer;
+  return *this;
+}
+
+NetBuilder& NetBuilder::Linear(int out, bool bias) {
+  return Add("linear(" + std::to_string(out) + (bias ? ")" : ",bias=0)"));
+}
+
+NetBuilder& NetBuilder::Conv(int out, int kernel, const ConvArgs& a) {
+  return Add("conv(" + std::to_string(out) + "," + std::to_string(kernel) +
+             ",stride=" + std::to_string(a.stride) +
+             ",pad=" + std::to_string(a.pad) +
+             ",dilation=" + std::to_string(a.dilation) +
+             ",bias=" + (a.bias ? "1" : "0") + ")");
+}
+
+static std::string PoolSpec(const char* name, int kernel,
+                            const NetBuilder::PoolArgs& a) {
+  return std::string(name) + "(" + std::to_string(kernel) +
+         ",stride=" + std::to_string(a.stride > 0 ? a.stride : kernel) +
+         ",pad=" + std::to_string(a.pad) +
+         (a.include_pad ? ",include_pad=1)" : ")");
+}
+
+NetBuilder& NetBuilder::MaxPool(int kernel, const PoolArgs& a) {
+  return Add(PoolSpec("maxpool", kernel, a));
+}
+
+NetBuilder& NetBuilder::AvgPool(int kernel, const PoolArgs& a) {
+  return Add(PoolSpec("avgpool", kernel, a));
+}
+
+NetBuilder& NetBuilder::Dropout(float p) {
+  char buf[48];
+  snprintf(buf, sizeof(buf), "dropout(%.9g)", p);
+  return Add(buf);
+}
+
+NetBuilder& NetBuilder::Gru(int hidden, bool bias) {
+  return Add("gru(" + std::to_string(hidden) + (bias ? ")" : ",bias=0)"));
+}
+
 }  // namespace train
 }  // namespace sparrow

@@ -38,6 +38,32 @@ TEST(NetSpec, BuiltInsHaveTheirShapesAndParameterCounts) {
   EXPECT_NE(lenet->Summary().find("conv1"), std::string::npos);
 }
 
+TEST(NetBuilder, BuildsWhatTheSpecBuilds) {
+  NetBuilder b({28, 28, 1});
+  b.Conv(6, 5, {.pad = 2}).Relu().MaxPool(2).Conv(16, 5).Relu().MaxPool(2)
+      .Flatten().Linear(120).Relu().Linear(84).Relu().Linear(10);
+  StatusOr<Net> built = b.Build(3);
+  StatusOr<Net> parsed = Net::FromSpec("lenet5", {28, 28, 1}, 3);
+  ASSERT_TRUE(built.ok() && parsed.ok()) << built.status().ToString();
+  ASSERT_EQ(built->params().size(), parsed->params().size());
+  for (size_t i = 0; i < built->params().size(); ++i) {
+    EXPECT_EQ(built->params()[i].value, parsed->params()[i].value);
+  }
+  StatusOr<Net> more = NetBuilder({8, 8, 2})
+                           .AvgPool(2, {.stride = 1, .pad = 1, .include_pad = true})
+                           .Conv(3, 3, {.stride = 2, .dilation = 1, .bias = false})
+                           .Gelu().Flatten().Dropout(0.25f).Linear(4, false)
+                           .Build(1);
+  ASSERT_TRUE(more.ok()) << more.status().ToString();
+  EXPECT_FALSE(more->layers()[1].bias);
+  EXPECT_TRUE(more->layers()[0].include_pad);
+  EXPECT_FLOAT_EQ(more->layers()[4].p, 0.25f);
+  // Errors come from the one parser.
+  StatusOr<Net> bad = NetBuilder({4}).Conv(2, 3).Build(1);
+  EXPECT_NE(std::string(bad.status().message()).find("needs an [H, W, C] input"),
+            std::string::npos);
+}
+
 TEST(NetSpec, MalformedSpecsNameTheLayer) {
   struct Bad {
     const char* spec;
