@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <string>
 
+#include "kernels/conv1ch.h"
 #include "kernels/gemm.h"
 #include "kernels/gemv.h"
 #include "kernels/gru.h"
@@ -272,7 +273,7 @@ Status PrepareGru(const PrepareContext& c, Step* s) {
   return OkStatus();
 }
 
-// ------------------------------ Conv2D (im2col + the GEMM)
+// ------------------------------ Conv2D (im2col + the GEMM; direct for C = 1)
 
 // rows m = N OH OW, n = O, k = KH KW C. Patch rows are gathered `chunk` at a
 // time into the thread's scratch (skipped for pointwise convolutions).
@@ -301,6 +302,24 @@ Status RunConv(const Exec& e, const Step& s) {
       GemmBiasActivation(r1 - r0, s.n, s.k, a, s.k, f, s.k, bias, s.act,
                          e.accuracy, y + r0 * s.n, s.n, ws, ws_bytes);
     }
+  });
+  return OkStatus();
+}
+
+// Single-channel input (kernels/conv1ch.h): the direct kernel, output rows
+// (n, oy) split across threads, its padded image in the thread's scratch.
+Status RunConv1Ch(const Exec& e, const Step& s) {
+  const float* x = e.F32(s.in[0]);
+  const float* f = s.repacked[0] ? static_cast<const float*>(s.repacked[0])
+                                 : e.F32(s.in[1]);
+  const float* bias = BiasPtr(e, s);
+  float* y = e.MutableF32(s.output);
+  ForEachThread(e, s, [&](size_t t) {
+    const BlockRowRange r = Range(s, t, s.conv.n * s.conv.oh);
+    if (r.begin >= r.end) return;
+    float* scratch = reinterpret_cast<float*>(s.scratch + t * s.scratch_per_thread);
+    Conv1ChForwardRows(s.conv, x, f, bias, s.n, s.act, e.accuracy, y, scratch,
+                       r.begin, r.end);
   });
   return OkStatus();
 }
@@ -334,6 +353,19 @@ Status PrepareConv(const PrepareContext& c, Step* s) {
   if (f.dtype == DType::BF16) {
     s->tail[0] = c.AddTail(f.num_elements * sizeof(float), TailFill::kWidenBf16,
                            s->in[1]);
+  }
+  if (Conv1ChApplies(g)) {
+    s->run = RunConv1Ch;
+    const size_t rows = g.n * g.oh;
+    const size_t parts = PartsFor(c, 1.0 * s->m * s->n * s->k, rows);
+    if (parts > 1) s->partition = EvenPartition(rows, parts);
+    s->scratch_per_thread = Align64(Conv1ChScratchFloats(g) * sizeof(float));
+    s->kernel = std::string("Conv1Ch direct ") + DTypeName(f.dtype) +
+                (f.dtype == DType::BF16 ? " (widened to f32)" : "") + " [" +
+                std::to_string(g.kh) + "x" + std::to_string(g.kw) + " -> " +
+                std::to_string(s->n) + "]" + Suffix(*s, s->bias >= 0) +
+                Threads(*s);
+    return OkStatus();
   }
   const size_t parts =
       PartsFor(c, 1.0 * s->m * s->n * s->k, s->m);

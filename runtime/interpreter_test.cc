@@ -107,6 +107,7 @@ std::vector<NamedModel> AllModels() {
       {"dense_gru_state", test_models::DenseGruState},
       {"sparse_gru_sequence", test_models::SparseGruSequence},
       {"strided_conv", test_models::StridedConv},
+      {"grey_conv", test_models::GreyConv},
       {"softmax_axes", test_models::SoftmaxAxes},
       {"broadcast", test_models::Broadcast},
       {"batched_fc", test_models::BatchedFc},

@@ -174,6 +174,29 @@ ModelBuilder SparseGruSequence() {
   return b;
 }
 
+ModelBuilder GreyConv() {
+  ModelBuilder b;
+  b.set_description("single-channel convolutions (direct kernel)");
+  const int x = b.AddTensor("x", {3, 12, 11, 1});
+  const int f1 = Weights(b, "conv1.filter", {6, 5, 5, 1}, 161);
+  const int b1 = Weights(b, "conv1.bias", {6}, 162);
+  const int c1 = b.AddTensor("conv1.out", {3, 12, 11, 6});
+  b.AddOp(OpType::Conv2D, {x, f1, b1}, {c1},
+          MakeOptions(ConvOptions(2, ActivationType::Relu)));
+  schema::Pool2DOptionsT q;
+  q.filter_h = q.filter_w = 2;
+  q.stride_h = q.stride_w = 2;
+  const int p1 = b.AddTensor("max", {3, 6, 5, 6});
+  b.AddOp(OpType::MaxPool2D, {c1}, {p1}, MakeOptions(q));
+  const int f2 = Weights(b, "conv2.filter", {17, 3, 2, 1}, 163);
+  const int c2 = b.AddTensor("conv2.out", {3, 10, 10, 17});
+  b.AddOp(OpType::Conv2D, {x, f2}, {c2},
+          MakeOptions(ConvOptions(0, ActivationType::Tanh)));
+  b.SetInputs({x});
+  b.SetOutputs({p1, c2});
+  return b;
+}
+
 ModelBuilder StridedConv() {
   ModelBuilder b;
   b.set_description("strided, dilated and pointwise convolutions");

@@ -32,6 +32,9 @@ ModelBuilder SparseGruSequence();
 // conv; AvgPool counting padding. A second input through a conv large
 // enough to take several im2col chunks, then MaxPool.
 ModelBuilder StridedConv();
+// Grey-image convolutions (C = 1: the direct kernel, kernels/conv1ch.h):
+// LeNet's first layer on a small batch and an unpadded non-square filter.
+ModelBuilder GreyConv();
 // Softmax on axis 1, LogSoftmax on axis 0 and Softmax on -1 of [2, 3, 4].
 ModelBuilder SoftmaxAxes();
 // Add/Mul broadcasting across ranks, Concat axis 1, Flatten axis 2.

@@ -14,7 +14,9 @@
 #include "runtime/interpreter.h"
 #include "runtime/model.h"
 #include "tools/cli.h"
+#include "tools/cli_echo.h"
 #include "trainer/checkpoint.h"
+#include "trainer/data/pipeline.h"
 #include "trainer/data/mnist.h"
 #include "trainer/export.h"
 #include "trainer/train.h"
@@ -24,38 +26,49 @@ namespace {
 
 using train::Trainer;
 
-StatusOr<Dataset> LoadSplit(const std::string& dir, Split split, size_t limit) {
-  StatusOr<Dataset> d = LoadFashionMnist(dir, split);
-  SPARROW_RETURN_IF_ERROR(d.status());
-  if (limit > 0 && limit < d->size()) {
-    d->images.resize(limit * kMnistImageSize);
-    d->labels.resize(limit);
-  }
-  return d;
-}
-
 bool FileExists(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0;
 }
 
-// Appends one CSV line (and the header when the file is new).
-Status AppendMetrics(const std::string& path, const train::EpochStats& s,
+// One epoch's report: the trainer's statistics and what the step consumed
+// (the plain path: every example once, no waiting).
+struct EpochRow {
+  train::EpochStats stats;
+  FeedTotals fed;
+};
+
+// Appends one CSV line (and the header when the file is new). A file that
+// exists must have this version's header, so columns never shift.
+Status AppendMetrics(const std::string& path, const EpochRow& row,
                      int64_t step, const train::Metrics& test) {
   const bool fresh = !FileExists(path);
+  if (!fresh) {
+    FILE* in = fopen(path.c_str(), "r");
+    char line[512] = {0};
+    const bool read = in != nullptr && fgets(line, sizeof(line), in) != nullptr;
+    if (in != nullptr) fclose(in);
+    if (read && std::string(line) != std::string(kMetricsHeader) + "\n") {
+      return InvalidArgument(
+          "--metrics %s: the file's header is not this version's (%s); "
+          "use a new file",
+          path.c_str(), kMetricsHeader);
+    }
+  }
   FILE* f = fopen(path.c_str(), "a");
   if (f == nullptr) {
     return InvalidArgument("--metrics %s: cannot open for appending: %s",
                            path.c_str(), strerror(errno));
   }
-  if (fresh) {
-    fprintf(f, "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,"
-               "seconds,examples_per_second\n");
-  }
-  fprintf(f, "%lld,%lld,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f\n",
+  if (fresh) fprintf(f, "%s\n", kMetricsHeader);
+  const train::EpochStats& s = row.stats;
+  fprintf(f, "%lld,%lld,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f,%llu,%llu,%.4f,%.6f,%.6f\n",
           static_cast<long long>(s.epoch), static_cast<long long>(step), s.loss,
           s.accuracy, test.loss, test.accuracy, s.seconds,
-          s.examples_per_second);
+          s.examples_per_second,
+          static_cast<unsigned long long>(row.fed.fresh),
+          static_cast<unsigned long long>(row.fed.consumed), row.fed.echo(),
+          row.fed.duplicate_rate(), row.fed.wait_fraction());
   const bool ok = fflush(f) == 0 && !ferror(f);
   fclose(f);
   if (!ok) return InvalidArgument("--metrics %s: write failed", path.c_str());
@@ -68,13 +81,104 @@ struct Trained {
   train::Metrics test;
 };
 
+// After an epoch: evaluate, report, log, checkpoint.
+Status EndEpoch(const TrainCommandOptions& o, const EpochRow& row, Trained* t,
+                FILE* out) {
+  Trainer& tr = *t->trainer;
+  const train::EpochStats& s = row.stats;
+  t->test = tr.Evaluate(t->test_set.images.data(), t->test_set.labels.data(),
+                        t->test_set.size());
+  fprintf(out,
+          "epoch %lld/%d: train loss %.4f acc %.2f%% | test loss %.4f acc "
+          "%.2f%% | %.0f examples/s, %.1f s",
+          static_cast<long long>(s.epoch), o.epochs, s.loss, 100 * s.accuracy,
+          t->test.loss, 100 * t->test.accuracy, s.examples_per_second,
+          s.seconds);
+  if (o.echo.enabled) {
+    fprintf(out, " | fresh %llu, consumed %llu, e %.2f, dup %.1f%%, wait %.1f%%",
+            static_cast<unsigned long long>(row.fed.fresh),
+            static_cast<unsigned long long>(row.fed.consumed), row.fed.echo(),
+            100 * row.fed.duplicate_rate(), 100 * row.fed.wait_fraction());
+  }
+  fprintf(out, "\n");
+  fflush(out);
+  if (!o.metrics.empty()) {
+    SPARROW_RETURN_IF_ERROR(AppendMetrics(o.metrics, row, tr.step(), t->test));
+  }
+  if (!o.checkpoint.empty()) {
+    train::TrainingState state;
+    state.epoch = tr.epoch();
+    state.step = tr.step();
+    SPARROW_RETURN_IF_ERROR(train::WriteCheckpoint(
+        o.checkpoint, state, tr.net().param_ptrs(), tr.optimizer()));
+  }
+  return OkStatus();
+}
+
+// The remaining epochs through data::Pipeline, which starts at the trainer's
+// epoch (a resumed run continues with the same permutations).
+Status TrainThroughPipeline(const TrainCommandOptions& o, Trained* t,
+                            FILE* out, FILE* progress) {
+  Trainer& tr = *t->trainer;
+  if (tr.epoch() >= o.epochs) return OkStatus();
+  StatusOr<data::PipelineOptions> po = MakePipelineOptions(o.echo, o.batch, o.seed);
+  SPARROW_RETURN_IF_ERROR(po.status());
+  po->epochs = o.epochs - tr.epoch();
+  po->first_epoch = tr.epoch();
+  const size_t n = t->train_set.size();
+  StatusOr<std::unique_ptr<data::Pipeline>> p = data::Pipeline::Start(
+      *po, MnistSource(t->train_set.images.data(), t->train_set.labels.data(), n));
+  SPARROW_RETURN_IF_ERROR(p.status());
+  fprintf(out, "pipeline: %s\n", DescribePipeline(*po).c_str());
+  PipelineFeed feed(&tr, p->get(), n);
+  FeedTotals epoch_start;
+  double last_print = -1.0;
+  for (;;) {
+    Status s = feed.Step();
+    if (s.code() == StatusCode::kOutOfRange) break;
+    SPARROW_RETURN_IF_ERROR(s);
+    if (feed.batch().epoch != tr.epoch()) {
+      return Internal("pipeline delivered a batch of epoch %lld during epoch %lld",
+                      static_cast<long long>(feed.batch().epoch),
+                      static_cast<long long>(tr.epoch()));
+    }
+    EpochRow row;
+    row.fed = feed.totals().Minus(epoch_start);
+    const bool last = feed.batch().last_of_epoch;
+    if (progress != nullptr && (row.fed.seconds - last_print >= 0.25 || last)) {
+      PrintFeedProgress(progress, tr.epoch() + 1, row.fed, n,
+                        (*p)->metrics().echo_factor);
+      last_print = row.fed.seconds;
+    }
+    if (!last) continue;
+    if (progress != nullptr) fprintf(progress, "\n");
+    tr.SetCounters(tr.epoch() + 1, tr.step());
+    row.stats.epoch = tr.epoch();
+    row.stats.loss = row.fed.loss();
+    row.stats.accuracy = row.fed.accuracy();
+    row.stats.seconds = row.fed.seconds;
+    row.stats.examples_per_second =
+        row.fed.seconds > 0 ? row.fed.consumed / row.fed.seconds : 0.0;
+    (*p)->Pause();  // no free prefetch while evaluating and checkpointing
+    SPARROW_RETURN_IF_ERROR(EndEpoch(o, row, t, out));
+    (*p)->Resume();
+    epoch_start = feed.totals();
+    last_print = -1.0;
+  }
+  if (tr.epoch() < o.epochs) {
+    return Internal("pipeline ended after epoch %lld of %d",
+                    static_cast<long long>(tr.epoch()), o.epochs);
+  }
+  return OkStatus();
+}
+
 // Loads the data, builds (or resumes) the trainer and runs the epochs.
 StatusOr<Trained> RunTraining(const TrainCommandOptions& o, FILE* out,
                               FILE* progress) {
   Trained t;
-  StatusOr<Dataset> train_set = LoadSplit(o.data, Split::kTrain, o.limit);
+  StatusOr<Dataset> train_set = LoadMnistSplit(o.data, Split::kTrain, o.limit);
   SPARROW_RETURN_IF_ERROR(train_set.status());
-  StatusOr<Dataset> test_set = LoadSplit(o.data, Split::kTest, 0);
+  StatusOr<Dataset> test_set = LoadMnistSplit(o.data, Split::kTest, 0);
   SPARROW_RETURN_IF_ERROR(test_set.status());
   t.train_set = std::move(train_set).value();
   t.test_set = std::move(test_set).value();
@@ -106,28 +210,18 @@ StatusOr<Trained> RunTraining(const TrainCommandOptions& o, FILE* out,
             o.checkpoint.c_str(), static_cast<long long>(state.epoch),
             static_cast<long long>(state.step));
   }
+  if (o.echo.enabled) {
+    SPARROW_RETURN_IF_ERROR(
+        TrainThroughPipeline(o, &t, out, o.progress ? progress : nullptr));
+  }
   while (tr.epoch() < o.epochs) {
     StatusOr<train::EpochStats> s = tr.TrainEpoch();
     SPARROW_RETURN_IF_ERROR(s.status());
-    t.test = tr.Evaluate(t.test_set.images.data(), t.test_set.labels.data(),
-                         t.test_set.size());
-    fprintf(out,
-            "epoch %lld/%d: train loss %.4f acc %.2f%% | test loss %.4f acc "
-            "%.2f%% | %.0f examples/s, %.1f s\n",
-            static_cast<long long>(s->epoch), o.epochs, s->loss,
-            100 * s->accuracy, t.test.loss, 100 * t.test.accuracy,
-            s->examples_per_second, s->seconds);
-    fflush(out);
-    if (!o.metrics.empty()) {
-      SPARROW_RETURN_IF_ERROR(AppendMetrics(o.metrics, *s, tr.step(), t.test));
-    }
-    if (!o.checkpoint.empty()) {
-      train::TrainingState state;
-      state.epoch = tr.epoch();
-      state.step = tr.step();
-      SPARROW_RETURN_IF_ERROR(train::WriteCheckpoint(
-          o.checkpoint, state, tr.net().param_ptrs(), tr.optimizer()));
-    }
+    EpochRow row;
+    row.stats = *s;
+    row.fed.consumed = row.fed.fresh = t.train_set.size();
+    row.fed.seconds = s->seconds;
+    SPARROW_RETURN_IF_ERROR(EndEpoch(o, row, &t, out));
   }
   if (tr.epoch() >= o.epochs && t.test.examples == 0) {
     t.test = tr.Evaluate(t.test_set.images.data(), t.test_set.labels.data(),
@@ -203,6 +297,17 @@ StatusOr<EvalResult> EvalModel(const std::string& path, const Dataset& test,
 
 }  // namespace
 
+StatusOr<Dataset> LoadMnistSplit(const std::string& dir, Split split,
+                                 size_t limit) {
+  StatusOr<Dataset> d = LoadFashionMnist(dir, split);
+  SPARROW_RETURN_IF_ERROR(d.status());
+  if (limit > 0 && limit < d->size()) {
+    d->images.resize(limit * kMnistImageSize);
+    d->labels.resize(limit);
+  }
+  return d;
+}
+
 Status TrainCommand(const TrainCommandOptions& o, FILE* out, FILE* progress) {
   if (o.resume && o.checkpoint.empty()) {
     return InvalidArgument("--resume needs --checkpoint PATH");
@@ -219,7 +324,7 @@ Status TrainCommand(const TrainCommandOptions& o, FILE* out, FILE* progress) {
 }
 
 Status EvalCommand(const EvalCommandOptions& o, FILE* out) {
-  StatusOr<Dataset> test = LoadSplit(o.data, Split::kTest, o.limit);
+  StatusOr<Dataset> test = LoadMnistSplit(o.data, Split::kTest, o.limit);
   SPARROW_RETURN_IF_ERROR(test.status());
   StatusOr<EvalResult> r = EvalModel(o.model, *test, o.threads);
   SPARROW_RETURN_IF_ERROR(r.status());

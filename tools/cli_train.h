@@ -7,6 +7,8 @@
 //   o.epochs = 3;
 //   o.export_path = "/tmp/lenet5.spw";
 //   sparrow::Status s = sparrow::TrainCommand(o, stdout, stderr);
+//   o.echo.enabled = true;   // through the data-echoing pipeline instead
+//   o.echo.echo = "2";       // (tools/cli_echo.h, docs/ECHOING.md)
 //
 // Contract: as tools/cli.h. Every error a user can cause (missing or corrupt
 // dataset files, a bad model spec or optimizer spec, a checkpoint of another
@@ -24,6 +26,8 @@
 #include <string>
 
 #include "kernels/status.h"
+#include "tools/cli_echo.h"
+#include "trainer/data/mnist.h"
 
 namespace sparrow {
 
@@ -42,12 +46,26 @@ struct TrainCommandOptions {
   std::string metrics;            // per-epoch metrics CSV ("" = none)
   std::string export_path;        // .spw written at the end ("" = none)
   bool progress = true;
+  // When echo.enabled, batches come from data::Pipeline (an epoch is a fresh
+  // pass; the test split is evaluated after each epoch's last batch);
+  // otherwise Trainer::TrainEpoch runs as before.
+  EchoFlags echo;
 };
 
 // Trains on the dataset's training split, evaluates on its test split after
-// every epoch, and optionally checkpoints, logs metrics and exports.
+// every epoch, and optionally checkpoints, logs metrics and exports. The
+// metrics CSV's columns are kMetricsHeader's.
 Status TrainCommand(const TrainCommandOptions& options, FILE* out,
                     FILE* progress);
+
+inline constexpr char kMetricsHeader[] =
+    "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,seconds,"
+    "examples_per_second,fresh_examples,consumed_examples,echo_factor,"
+    "duplicate_rate,wait_fraction";
+
+// The first `limit` examples (0: all) of a Fashion-MNIST split in `dir`.
+StatusOr<Dataset> LoadMnistSplit(const std::string& dir, Split split,
+                                 size_t limit);
 
 struct EvalCommandOptions {
   std::string model;  // .spw with one input [N, 28, 28, 1] and logits/probs

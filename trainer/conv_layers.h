@@ -2,7 +2,9 @@
 // trainer/layers.h for the conventions: backward reads what forward saved and
 // accumulates with +=). Conv2D is im2col (kernels/im2col.h) + the GEMM, the
 // same decomposition and layout as the runtime's, so an exported model
-// computes the same sums.
+// computes the same sums. Single-channel float convolutions (an image net's
+// first layer; kernels/conv1ch.h) run the direct kernel instead, as the
+// runtime does; its weight gradient when no input gradient is needed.
 //
 //   ConvGeometry g = ...;                              // [N, H, W, C] -> OH, OW
 //   std::vector<float> scratch(ConvScratchFloats(g));
@@ -18,7 +20,9 @@
 
 #include <algorithm>
 #include <limits>
+#include <type_traits>
 
+#include "kernels/conv1ch.h"
 #include "kernels/im2col.h"
 #include "trainer/matmul.h"
 
@@ -35,9 +39,12 @@ inline size_t ConvChunkRows(const ConvGeometry& g) {
   return std::max<size_t>(16, std::min(rows, g.PatchRows()));
 }
 // Scratch floats Conv2DForward/Backward need: a chunk's patches and their
-// gradient.
+// gradient, or the direct kernel's buffers when it applies (both, since the
+// backward pass falls back to im2col when dx is wanted).
 inline size_t ConvScratchFloats(const ConvGeometry& g) {
-  return 2 * ConvChunkRows(g) * g.PatchCols();
+  const size_t im2col = 2 * ConvChunkRows(g) * g.PatchCols();
+  return Conv1ChApplies(g) ? std::max(im2col, Conv1ChScratchFloats(g))
+                           : im2col;
 }
 
 // y [N, OH, OW, O] = conv(x [N, H, W, C], w [O, KH, KW, C]) + b [O], in
@@ -46,6 +53,13 @@ template <typename T>
 void Conv2DForward(T* y, const T* x, const T* w, const T* b,
                    const ConvGeometry& g, size_t O, T* scratch) {
   const size_t M = g.PatchRows(), K = g.PatchCols();
+  if constexpr (std::is_same_v<T, float>) {
+    if (Conv1ChApplies(g)) {
+      Conv1ChForward(g, x, w, b, O, Activation::kIdentity, Accuracy::kPrecise,
+                     y, scratch);
+      return;
+    }
+  }
   if (g.IsPointwise()) {
     LinearBias<T>(M, O, K, x, K, w, b, Activation::kIdentity, y, O);
     return;
@@ -60,11 +74,18 @@ void Conv2DForward(T* y, const T* x, const T* w, const T* b,
 }
 
 // dw += dy^T cols, db += column sums of dy, dx += col2im(dy w) (dx may be
-// null), recomputing each chunk's patches from x.
+// null), recomputing each chunk's patches from x. Without dx, a float
+// single-channel convolution takes the direct weight-gradient kernel.
 template <typename T>
 void Conv2DBackward(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w,
                     const ConvGeometry& g, size_t O, T* scratch) {
   const size_t M = g.PatchRows(), K = g.PatchCols();
+  if constexpr (std::is_same_v<T, float>) {
+    if (dx == nullptr && Conv1ChApplies(g)) {
+      Conv1ChBackwardWeights(g, x, dy, O, dw, db, scratch);
+      return;
+    }
+  }
   if (db != nullptr) {
     for (size_t r = 0; r < M; ++r) {
       for (size_t o = 0; o < O; ++o) db[o] += dy[r * O + o];

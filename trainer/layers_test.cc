@@ -3,6 +3,7 @@
 // kernels) against the double path.
 #include <math.h>
 
+#include <cmath>
 #include <functional>
 #include <random>
 #include <string>
@@ -316,6 +317,70 @@ TEST(FloatPath, MatchesDouble) {
     ActivationForward(act, yad.data(), ad.data(), 40);
     for (size_t i = 0; i < 40; ++i) EXPECT_NEAR(yaf[i], yad[i], 1e-6);
   }
+}
+
+// LeNet-5's first layer (C = 1) takes the direct kernel (kernels/conv1ch.h)
+// in float: forward, and the weight gradient when dx is not wanted. It must
+// agree with the im2col + GEMM path (Im2Col + LinearBias, and
+// Conv2DBackward with dx, which keeps that path) within f32 summation-order
+// differences: 1e-5 of the sum of |terms| of each output.
+TEST(FloatPath, SingleChannelConvMatchesIm2Col) {
+  ConvGeometry g;
+  g.n = 8;
+  g.h = g.w = 28;
+  g.c = 1;
+  g.kh = g.kw = 5;
+  g.oh = g.ow = 28;
+  g.pad_top = g.pad_left = 2;
+  ASSERT_TRUE(Conv1ChApplies(g));
+  const size_t O = 6, M = g.PatchRows(), K = g.PatchCols();
+  const Vec xd = Random(g.n * g.h * g.w, 40, 0.0, 1.0), wd = Random(O * K, 41),
+            bd = Random(O, 42), dyd = Random(M * O, 43), dw0 = Random(O * K, 44),
+            db0 = Random(O, 45);
+  auto to_float = [](const Vec& v) { return std::vector<float>(v.begin(), v.end()); };
+  const std::vector<float> x = to_float(xd), w = to_float(wd), b = to_float(bd),
+                           dy = to_float(dyd);
+  Vec xa(xd.size()), wa(wd.size()), ba(bd.size()), dya(dyd.size());
+  for (size_t i = 0; i < xd.size(); ++i) xa[i] = std::abs(xd[i]);
+  for (size_t i = 0; i < wd.size(); ++i) wa[i] = std::abs(wd[i]);
+  for (size_t i = 0; i < bd.size(); ++i) ba[i] = std::abs(bd[i]);
+  for (size_t i = 0; i < dyd.size(); ++i) dya[i] = std::abs(dyd[i]);
+
+  // Forward: the fast path against Im2Col + the GEMM.
+  std::vector<float> scratch(ConvScratchFloats(g)), y(M * O), y_ref(M * O),
+      cols(M * K);
+  Conv2DForward(y.data(), x.data(), w.data(), b.data(), g, O, scratch.data());
+  Im2Col(g, x.data(), 0, M, cols.data());
+  LinearBias<float>(M, O, K, cols.data(), K, w.data(), b.data(),
+                    Activation::kIdentity, y_ref.data(), O);
+  Vec abs_sum(M * O), scratch_d(ConvScratchFloats(g));
+  Conv2DForward(abs_sum.data(), xa.data(), wa.data(), ba.data(), g, O,
+                scratch_d.data());
+  for (size_t i = 0; i < M * O; ++i) {
+    ASSERT_NEAR(y[i], y_ref[i], 1e-5 * abs_sum[i]) << i;
+  }
+
+  // Weight gradient onto nonzero dw0, db0: dx == nullptr (fast) against the
+  // im2col path that also computes dx.
+  std::vector<float> dw = to_float(dw0), db = to_float(db0), dw_ref = dw,
+                     db_ref = db, dx(x.size(), 0.0f);
+  Conv2DBackward(static_cast<float*>(nullptr), dw.data(), db.data(), dy.data(),
+                 x.data(), w.data(), g, O, scratch.data());
+  Conv2DBackward(dx.data(), dw_ref.data(), db_ref.data(), dy.data(), x.data(),
+                 w.data(), g, O, scratch.data());
+  Vec dw_abs(O * K, 0.0), db_abs(O, 0.0);
+  Conv2DBackward(static_cast<double*>(nullptr), dw_abs.data(), db_abs.data(),
+                 dya.data(), xa.data(), wd.data(), g, O, scratch_d.data());
+  for (size_t i = 0; i < O * K; ++i) {
+    ASSERT_NEAR(dw[i], dw_ref[i], 1e-5 * (dw_abs[i] + std::abs(dw0[i]))) << i;
+  }
+  for (size_t o = 0; o < O; ++o) {
+    ASSERT_NEAR(db[o], db_ref[o], 1e-5 * (db_abs[o] + std::abs(db0[o]))) << o;
+  }
+  // And the weight gradient moved: the fast path did add the sums.
+  double moved = 0.0;
+  for (size_t i = 0; i < O * K; ++i) moved += std::abs(dw[i] - dw0[i]);
+  EXPECT_GT(moved, 1.0);
 }
 
 }  // namespace

@@ -19,20 +19,11 @@ double Seconds(std::chrono::steady_clock::time_point since) {
       .count();
 }
 
-// The epoch's visiting order: Fisher-Yates driven by SplitMix64(seed, epoch),
-// the same on every machine.
-std::vector<size_t> Permutation(size_t n, uint64_t seed, int64_t epoch) {
-  std::vector<size_t> order(n);
-  for (size_t i = 0; i < n; ++i) order[i] = i;
-  uint64_t state = seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch) + 1;
-  for (size_t i = n; i > 1; --i) {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    std::swap(order[i - 1], order[z % i]);
-  }
-  return order;
+Status Diverged(double loss, int64_t step) {
+  return Status(StatusCode::kFailedPrecondition,
+                "training diverged: loss is " + std::to_string(loss) +
+                    " at step " + std::to_string(step) +
+                    " (lower the learning rate)");
 }
 
 void Progress(FILE* out, int64_t epoch, size_t done, size_t total,
@@ -52,6 +43,20 @@ void Progress(FILE* out, int64_t epoch, size_t done, size_t total,
 }
 
 }  // namespace
+
+std::vector<size_t> EpochOrder(size_t n, uint64_t seed, int64_t epoch) {
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  uint64_t state = seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch) + 1;
+  for (size_t i = n; i > 1; --i) {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    std::swap(order[i - 1], order[z % i]);
+  }
+  return order;
+}
 
 int ArgMax(const float* v, size_t n) {
   size_t best = 0;
@@ -175,7 +180,7 @@ void Trainer::RunBatch(const float* images, const uint8_t* labels,
 
 StatusOr<EpochStats> Trainer::TrainEpoch() {
   const auto start = std::chrono::steady_clock::now();
-  const std::vector<size_t> order = Permutation(n_, options_.seed, epoch_);
+  const std::vector<size_t> order = EpochOrder(n_, options_.seed, epoch_);
   EpochStats stats;
   stats.epoch = epoch_ + 1;
   double loss_sum = 0.0;
@@ -187,12 +192,7 @@ StatusOr<EpochStats> Trainer::TrainEpoch() {
     size_t correct;
     RunBatch(images_, labels_, order.data() + b, count, /*train=*/true, &loss,
              &correct);
-    if (!std::isfinite(loss)) {
-      return Status(StatusCode::kFailedPrecondition,
-                    "training diverged: loss is " + std::to_string(loss) +
-                        " at step " + std::to_string(step_) +
-                        " (lower the learning rate)");
-    }
+    if (!std::isfinite(loss)) return Diverged(loss, step_);
     loss_sum += loss;
     correct_sum += correct;
     done += count;
@@ -208,6 +208,26 @@ StatusOr<EpochStats> Trainer::TrainEpoch() {
   stats.accuracy = static_cast<double>(correct_sum) / n_;
   stats.seconds = Seconds(start);
   stats.examples_per_second = stats.seconds > 0 ? n_ / stats.seconds : 0.0;
+  return stats;
+}
+
+StatusOr<BatchStats> Trainer::TrainBatch(const float* images,
+                                         const uint8_t* labels, size_t count) {
+  if (count == 0) return InvalidArgument("TrainBatch: count=0, want >= 1");
+  const int classes = net_.output_shape()[0];
+  for (size_t i = 0; i < count; ++i) {
+    if (labels[i] >= classes) {
+      return InvalidArgument("TrainBatch: label[%zu]=%u but the model has %d classes",
+                             i, labels[i], classes);
+    }
+  }
+  while (identity_.size() < count) identity_.push_back(identity_.size());
+  double loss;
+  BatchStats stats;
+  RunBatch(images, labels, identity_.data(), count, /*train=*/true, &loss,
+           &stats.correct);
+  if (!std::isfinite(loss)) return Diverged(loss, step_);
+  stats.loss = loss / count;
   return stats;
 }
 

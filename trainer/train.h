@@ -12,6 +12,8 @@
 //     StatusOr<EpochStats> s = (*t)->TrainEpoch();     // progress on stderr
 //     Metrics m = (*t)->Evaluate(test_x, test_y, n);
 //   }
+//   // Or one step on batches from elsewhere (the data pipeline):
+//   StatusOr<BatchStats> b = (*t)->TrainBatch(x, y, count);
 //
 // Contract:
 // - Examples are visited in a fresh permutation each epoch, drawn from
@@ -21,6 +23,9 @@
 //   summed in thread order and the optimizer steps once. Same seed, same
 //   thread count: the same parameters bit for bit. Different thread counts
 //   differ only by float summation order.
+// - TrainBatch(x, y, count) is the step TrainEpoch takes for each of its
+//   batches: the same examples in the same order give the same parameters
+//   bit for bit. It reads x and y only during the call.
 // - The trainer keeps pointers to the images and labels: they must outlive
 //   it. It allocates its workspaces once (the last partial batch of an
 //   epoch resizes them).
@@ -63,6 +68,11 @@ struct EpochStats {
   double examples_per_second = 0.0;
 };
 
+struct BatchStats {
+  double loss = 0.0;  // mean training loss over the batch
+  size_t correct = 0;  // forward passes that predicted the label
+};
+
 struct Metrics {
   double loss = 0.0;
   double accuracy = 0.0;
@@ -80,6 +90,12 @@ class Trainer {
 
   // One pass over the data (one optimizer step per batch).
   StatusOr<EpochStats> TrainEpoch();
+  // One optimizer step on exactly these examples: images [count, input],
+  // labels [count] in [0, classes). INVALID_ARGUMENT for count 0 or a label
+  // out of range; FAILED_PRECONDITION when the loss is not finite (as
+  // TrainEpoch). Does not count epochs (SetCounters does).
+  StatusOr<BatchStats> TrainBatch(const float* images, const uint8_t* labels,
+                                  size_t count);
   // Forward passes only (no dropout), in batches.
   Metrics Evaluate(const float* images, const uint8_t* labels, size_t n);
   // Predicted classes of n examples.
@@ -114,9 +130,14 @@ class Trainer {
   const uint8_t* labels_ = nullptr;
   size_t n_ = 0;
   int64_t epoch_ = 0, step_ = 0;
+  std::vector<size_t> identity_;  // 0, 1, ...: TrainBatch's index
   struct Slice;
   std::vector<std::unique_ptr<Slice>> slices_;  // one per thread
 };
+
+// The visiting order of epoch `epoch` (0-based): Fisher-Yates driven by
+// SplitMix64(seed, epoch), the same on every machine. TrainEpoch uses it.
+std::vector<size_t> EpochOrder(size_t n, uint64_t seed, int64_t epoch);
 
 // Index of the largest of n values (the first on ties).
 int ArgMax(const float* v, size_t n);
