@@ -1,7 +1,10 @@
 // sparrow echo-study's report: runs.csv, summary.csv, the two plots and
 // summary.md (tools/cli_echo_study.h).
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <algorithm>
 #include <cmath>
@@ -159,6 +162,9 @@ Chart MakeChart(const std::vector<Group>& groups, Stat Group::*field,
                 const std::string& title, const std::string& y_label) {
   Chart c;
   c.title = title;
+  // Wide enough that the legend (8 entries) fits beside the plot when every
+  // corner of the plot holds data.
+  c.width = 1000;
   c.x_label = "echo factor e (auto: at its median effective e)";
   c.y_label = y_label;
   const Group* base = Baseline(groups);
@@ -297,8 +303,9 @@ std::string SetupText(const StudySetup& s) {
       s.seeds, s.echo_max);
   text +=
       "Seconds are each run's training clock (waiting for data plus training "
-      "steps; evaluation excluded, while the pipeline keeps prefetching up to "
-      "its queues: runs.csv's prefetched_during_eval). Medians over seeds, a "
+      "steps; evaluation excluded, with the pipeline's source paused "
+      "meanwhile: runs.csv's prefetched_during_eval counts what it still "
+      "read). Medians over seeds, a "
       "run that missed the target counting as infinitely slow; [min, max] "
       "over the seeds that reached it. ";
   text += s.final_seconds > 0
@@ -316,13 +323,134 @@ std::string SetupText(const StudySetup& s) {
 
 }  // namespace
 
+constexpr char kRunsHeader[] =
+    "model,placement,echo,seed,effective_echo,reached,seconds_to_target,"
+    "fresh_to_target,consumed_to_target,steps_to_target,final_accuracy,"
+    "seconds,fresh,consumed,steps,wait_fraction,duplicate_rate,evaluations,"
+    "eval_seconds,prefetched_during_eval,upstream_rate";
+
+// One CSV line's fields (RFC 4180 quotes, as CsvField writes them).
+std::vector<std::string> SplitCsv(const std::string& line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        fields.back() += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        fields.back() += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else {
+      fields.back() += c;
+    }
+  }
+  return fields;
+}
+
+StatusOr<std::vector<StudyRun>> ReadRunsCsv(const std::string& path) {
+  FILE* f = fopen(path.c_str(), "r");
+  if (f == nullptr) {
+    return NotFound("%s: cannot open (run the study first): %s", path.c_str(),
+                    strerror(errno));
+  }
+  std::vector<StudyRun> runs;
+  std::string line;
+  Status status;
+  size_t number = 0;
+  for (int c = fgetc(f);; c = fgetc(f)) {
+    if (c != EOF && c != '\n') {
+      line += static_cast<char>(c);
+      continue;
+    }
+    if (!line.empty()) {
+      ++number;
+      if (number == 1) {
+        if (line != kRunsHeader) {
+          status = InvalidArgument("%s: not a runs.csv of echo-study (header "
+                                   "'%s')", path.c_str(), line.c_str());
+          break;
+        }
+      } else {
+        const std::vector<std::string> v = SplitCsv(line);
+        if (v.size() != 21) {
+          status = DataLoss("%s:%zu: %zu fields, want 21", path.c_str(),
+                            number, v.size());
+          break;
+        }
+        StudyRun r;
+        r.model = v[0];
+        r.placement = v[1];
+        r.echo = v[2];
+        char* end = nullptr;
+        size_t col = 3;
+        auto num = [&](size_t i) {
+          col = i;
+          end = nullptr;
+          const double x = strtod(v[i].c_str(), &end);
+          if (end == v[i].c_str() || *end != '\0') end = nullptr;
+          return x;
+        };
+        bool ok = true;
+        auto get = [&](size_t i, double* out) {
+          *out = num(i);
+          ok = ok && end != nullptr;
+        };
+        auto get_u = [&](size_t i, uint64_t* out) {
+          double x;
+          get(i, &x);
+          *out = static_cast<uint64_t>(x);
+        };
+        double reached = 0, evaluations = 0;
+        get_u(3, &r.seed);
+        get(4, &r.effective_echo);
+        get(5, &reached);
+        r.reached = reached != 0;
+        if (r.reached) {
+          get(6, &r.seconds_to_target);
+          get_u(7, &r.fresh_to_target);
+          get_u(8, &r.consumed_to_target);
+          get_u(9, &r.steps_to_target);
+        }
+        get(10, &r.final_accuracy);
+        get(11, &r.seconds);
+        get_u(12, &r.fresh);
+        get_u(13, &r.consumed);
+        get_u(14, &r.steps);
+        get(15, &r.wait_fraction);
+        get(16, &r.duplicate_rate);
+        get(17, &evaluations);
+        r.evaluations = static_cast<int>(evaluations);
+        get(18, &r.eval_seconds);
+        get_u(19, &r.prefetched_during_eval);
+        get(20, &r.upstream_rate);
+        if (!ok || !ParseEcho(r.echo).ok()) {
+          status = DataLoss("%s:%zu: malformed row near column %zu",
+                            path.c_str(), number, col + 1);
+          break;
+        }
+        runs.push_back(std::move(r));
+      }
+    }
+    line.clear();
+    if (c == EOF) break;
+  }
+  fclose(f);
+  SPARROW_RETURN_IF_ERROR(status);
+  if (runs.empty()) return DataLoss("%s: no runs", path.c_str());
+  return runs;
+}
+
 Status WriteRunsCsv(const std::string& path,
                     const std::vector<StudyRun>& runs) {
-  std::string csv =
-      "model,placement,echo,seed,effective_echo,reached,seconds_to_target,"
-      "fresh_to_target,consumed_to_target,steps_to_target,final_accuracy,"
-      "seconds,fresh,consumed,steps,wait_fraction,duplicate_rate,evaluations,"
-      "eval_seconds,prefetched_during_eval,upstream_rate\n";
+  std::string csv = std::string(kRunsHeader) + "\n";
   for (const StudyRun& r : runs) {
     csv += CsvField(r.model) + "," + r.placement + "," + r.echo + "," +
            std::to_string(r.seed) + "," + Format("%.4f", r.effective_echo) +

@@ -263,39 +263,70 @@ std::string RunLine(const std::string& tag, const StudyRun& r, double target) {
   return line + buf;
 }
 
-}  // namespace
-
-Status EchoStudyCommand(const EchoStudyOptions& o, FILE* out, FILE* progress) {
-  SPARROW_RETURN_IF_ERROR(CheckOptions(o));
-  SPARROW_RETURN_IF_ERROR(MakeDirectory(o.out_dir));
-  if (!o.progress) progress = nullptr;
-  StudyData d;
-  StatusOr<Dataset> train_set = LoadMnistSplit(o.data, Split::kTrain, o.limit);
-  SPARROW_RETURN_IF_ERROR(train_set.status());
-  StatusOr<Dataset> test_set = LoadMnistSplit(o.data, Split::kTest, 0);
-  SPARROW_RETURN_IF_ERROR(test_set.status());
-  d.train_set = std::move(train_set).value();
-  d.test_set = std::move(test_set).value();
-  d.eval_n = std::min(o.eval_examples, d.test_set.size());
-  d.eval_every = o.eval_every > 0 ? o.eval_every
-                                  : std::max<size_t>(1, d.train_set.size() / 4);
+// What summary.md says about the setup (the upstream cost is filled in by
+// the caller).
+StudySetup SetupOf(const EchoStudyOptions& o, size_t train_examples,
+                   size_t eval_examples, size_t eval_every) {
   StudySetup setup;
   setup.model = o.model;
   setup.optimizer = o.optimizer;
   setup.augment = o.augment;
   setup.cost_mode = o.cost_mode;
   setup.command_line = o.command_line;
-  setup.train_examples = d.train_set.size();
-  setup.eval_examples = d.eval_n;
+  setup.train_examples = train_examples;
+  setup.eval_examples = eval_examples;
   setup.batch = o.batch;
   setup.threads = o.threads;
   setup.shuffle_buffer = o.shuffle_buffer;
-  setup.eval_every = d.eval_every;
+  setup.eval_every = eval_every;
   setup.target = o.target;
   setup.final_seconds = o.final_seconds;
   setup.echo_max = o.echo_max;
   setup.seeds = o.seeds;
   setup.max_fresh_epochs = o.max_fresh_epochs;
+  return setup;
+}
+
+// --replot: the report again from runs.csv, nothing trained.
+Status Replot(const EchoStudyOptions& o, FILE* out) {
+  if (!o.upstream_cost_given) {
+    return InvalidArgument(
+        "--replot needs --upstream_cost_us (the cost the study ran with: "
+        "summary.md says it)");
+  }
+  StatusOr<std::vector<StudyRun>> runs = ReadRunsCsv(o.out_dir + "/runs.csv");
+  SPARROW_RETURN_IF_ERROR(runs.status());
+  const size_t train_examples = o.limit > 0 ? o.limit : 60000;
+  StudySetup setup =
+      SetupOf(o, train_examples, o.eval_examples,
+              o.eval_every > 0 ? o.eval_every : train_examples / 4);
+  setup.upstream_cost_us = o.upstream_cost_us;
+  // The study's own command: this one without --replot.
+  const std::string flag = " --replot";
+  for (size_t at; (at = setup.command_line.find(flag)) != std::string::npos;) {
+    setup.command_line.erase(at, flag.size());
+  }
+  std::string table;
+  SPARROW_RETURN_IF_ERROR(WriteStudyReport(o.out_dir, setup, *runs, &table));
+  fprintf(out, "%s\nrewrote summary.csv, summary.md and the plots in %s from "
+               "%zu runs\n", table.c_str(), o.out_dir.c_str(), runs->size());
+  return OkStatus();
+}
+
+}  // namespace
+
+Status EchoStudyCommand(const EchoStudyOptions& o, FILE* out, FILE* progress) {
+  SPARROW_RETURN_IF_ERROR(CheckOptions(o));
+  if (o.replot) return Replot(o, out);
+  SPARROW_RETURN_IF_ERROR(MakeDirectory(o.out_dir));
+  if (!o.progress) progress = nullptr;
+  StudyData d;
+  SPARROW_RETURN_IF_ERROR(
+      LoadTrainAndTest(o.data, o.limit, &d.train_set, &d.test_set));
+  d.eval_n = std::min(o.eval_examples, d.test_set.size());
+  d.eval_every = o.eval_every > 0 ? o.eval_every
+                                  : std::max<size_t>(1, d.train_set.size() / 4);
+  StudySetup setup = SetupOf(o, d.train_set.size(), d.eval_n, d.eval_every);
   if (o.upstream_cost_given) {
     d.upstream_cost_us = o.upstream_cost_us;
     fprintf(out, "upstream cost %g us/example (given; SIMULATED, %s)\n",
@@ -360,8 +391,12 @@ Status EchoStudyCommand(const EchoStudyOptions& o, FILE* out, FILE* progress) {
       fflush(progress);
     }
   }
+  // The report is a function of runs.csv as written (rounded), so --replot
+  // reproduces it exactly.
+  StatusOr<std::vector<StudyRun>> written = ReadRunsCsv(runs_csv);
+  SPARROW_RETURN_IF_ERROR(written.status());
   std::string table;
-  SPARROW_RETURN_IF_ERROR(WriteStudyReport(o.out_dir, setup, runs, &table));
+  SPARROW_RETURN_IF_ERROR(WriteStudyReport(o.out_dir, setup, *written, &table));
   fprintf(out,
           "\n%s\nwrote runs.csv, summary.csv, summary.md and the plots to %s\n",
           table.c_str(), o.out_dir.c_str());

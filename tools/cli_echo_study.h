@@ -15,8 +15,8 @@
 // - e = 1 runs once per seed (placement "any"): without echoing the
 //   placements do not differ.
 // - A run's clock is its PipelineFeed's (tools/cli_echo.h): waiting plus
-//   training; evaluations are off the clock (the pipeline keeps prefetching
-//   meanwhile, up to its queues; runs.csv counts what it read then).
+//   training; evaluations are off the clock, with the pipeline paused
+//   (Pipeline::Pause) meanwhile; runs.csv counts what the source still read.
 // - runs.csv is rewritten (atomically) after every run, so an interrupted
 //   study keeps what it measured; the other files are written at the end.
 // - Errors name the flag or file; a run that fails ends the study with its
@@ -67,6 +67,10 @@ struct EchoStudyOptions {
   std::string out_dir;       // required
   std::string command_line;  // for summary.md
   bool progress = true;
+  // Train nothing: read out_dir/runs.csv (written by an earlier study) and
+  // write summary.csv, the plots and summary.md again from it. The other
+  // flags describe the setup in summary.md, so pass the study's own.
+  bool replot = false;
 };
 
 Status EchoStudyCommand(const EchoStudyOptions& options, FILE* out,
@@ -104,8 +108,10 @@ struct StudySetup {
   int seeds = 0, max_fresh_epochs = 0;
 };
 
-// runs.csv (atomically).
+// runs.csv (atomically), and back: DATA_LOSS naming the line and column of
+// a malformed row, INVALID_ARGUMENT for another header.
 Status WriteRunsCsv(const std::string& path, const std::vector<StudyRun>& runs);
+StatusOr<std::vector<StudyRun>> ReadRunsCsv(const std::string& path);
 // summary.csv, time_to_target.png, fresh_to_target.png (each left out when
 // no configuration reached the target) and summary.md in `dir`; *table gets
 // summary.md's markdown table.

@@ -176,12 +176,8 @@ Status TrainThroughPipeline(const TrainCommandOptions& o, Trained* t,
 StatusOr<Trained> RunTraining(const TrainCommandOptions& o, FILE* out,
                               FILE* progress) {
   Trained t;
-  StatusOr<Dataset> train_set = LoadMnistSplit(o.data, Split::kTrain, o.limit);
-  SPARROW_RETURN_IF_ERROR(train_set.status());
-  StatusOr<Dataset> test_set = LoadMnistSplit(o.data, Split::kTest, 0);
-  SPARROW_RETURN_IF_ERROR(test_set.status());
-  t.train_set = std::move(train_set).value();
-  t.test_set = std::move(test_set).value();
+  SPARROW_RETURN_IF_ERROR(
+      LoadTrainAndTest(o.data, o.limit, &t.train_set, &t.test_set));
   train::TrainOptions to;
   to.model = o.model;
   to.batch = o.batch;
@@ -306,6 +302,17 @@ StatusOr<Dataset> LoadMnistSplit(const std::string& dir, Split split,
     d->labels.resize(limit);
   }
   return d;
+}
+
+Status LoadTrainAndTest(const std::string& dir, size_t limit, Dataset* train,
+                        Dataset* test) {
+  StatusOr<Dataset> train_set = LoadMnistSplit(dir, Split::kTrain, limit);
+  SPARROW_RETURN_IF_ERROR(train_set.status());
+  StatusOr<Dataset> test_set = LoadMnistSplit(dir, Split::kTest, 0);
+  SPARROW_RETURN_IF_ERROR(test_set.status());
+  *train = std::move(train_set).value();
+  *test = std::move(test_set).value();
+  return OkStatus();
 }
 
 Status TrainCommand(const TrainCommandOptions& o, FILE* out, FILE* progress) {

@@ -66,6 +66,9 @@ inline constexpr char kMetricsHeader[] =
 // The first `limit` examples (0: all) of a Fashion-MNIST split in `dir`.
 StatusOr<Dataset> LoadMnistSplit(const std::string& dir, Split split,
                                  size_t limit);
+// The first `limit` training examples (0: all) and the whole test split.
+Status LoadTrainAndTest(const std::string& dir, size_t limit, Dataset* train,
+                        Dataset* test);
 
 struct EvalCommandOptions {
   std::string model;  // .spw with one input [N, 28, 28, 1] and logits/probs

@@ -141,6 +141,23 @@ done
 grep -q '^sparrow echo-study .*--echo 1,2 ' "$study/summary.md" && grep -q '^| any | 1 |' "$study/summary.md" \
   && ok "summary.md has the command line and the table" || bad "summary.md: $(cat "$study/summary.md")"
 
+# --replot rewrites the report from runs.csv alone, and rejects a broken one.
+cp "$study/summary.csv" "$tmp/summary_before.csv"
+rm -f "$study/summary.csv" "$study/summary.md" "$study"/*.png
+expect "echo-study --replot rewrites the report" 0 "rewrote summary.csv, summary.md and the plots .* from 3 runs" \
+  "$bin" echo-study --data $data --model "$spec" --batch 10 --echo 1,2 \
+  --echo_place before_augment,batch --seeds 1 --target 0.2 --eval_every 50 \
+  --eval_examples 100 --upstream_cost_us 200 --max_fresh_epochs 20 --out "$study" --replot
+cmp -s "$study/summary.csv" "$tmp/summary_before.csv" && ok "replot: the same summary.csv" \
+  || bad "replot summary.csv differs: $(diff "$study/summary.csv" "$tmp/summary_before.csv")"
+[ -s "$study/time_to_target.png" ] && [ -s "$study/summary.md" ] && ok "replot: plots and summary.md" \
+  || bad "replot: $(ls "$study")"
+sed -i '3s/,1,/,x,/' "$study/runs.csv"
+expect "echo-study --replot rejects a malformed runs.csv" 1 "runs.csv:3: malformed row" \
+  "$bin" echo-study --out "$study" --upstream_cost_us 200 --replot
+expect "echo-study --replot needs the cost" 1 "--upstream_cost_us" \
+  "$bin" echo-study --out "$study" --replot
+
 # The ratio path measures the step first; --final_seconds trains each run
 # to a fixed budget.
 expect "echo-study measures the step and sets the cost from the ratio" 0 \

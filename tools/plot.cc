@@ -443,6 +443,12 @@ Status RenderChart(const Chart& chart, Image* out, ChartGeometry* geometry) {
   Layout l;
   l.text_scale = chart.width >= 640 && chart.height >= 400 ? 2 : 1;
   l.title_scale = l.text_scale + 1;
+  // A title wider than the chart is drawn smaller (down to 1x) rather than
+  // cut off at the edges.
+  while (l.title_scale > 1 &&
+         TextWidth(chart.title, l.title_scale) > chart.width - 2 * kPad) {
+    --l.title_scale;
+  }
   ChartGeometry& g = l.g;
   g.x_min = g.y_min = HUGE_VAL;
   g.x_max = g.y_max = -HUGE_VAL;

@@ -322,6 +322,10 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1e7));
   echo_study->add_flag_callback(
       "--quiet,-q", [&] { study.progress = false; }, "No per-run lines");
+  echo_study->add_flag("--replot", study.replot,
+                       "Train nothing: rewrite summary.csv, summary.md and the "
+                       "plots from --out's runs.csv (pass the study's flags, "
+                       "with --upstream_cost_us)");
 
   EvalCommandOptions eval_options;
   CLI::App* eval = app.add_subcommand(

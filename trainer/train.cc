@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "runtime/thread_pool.h"
+#include "trainer/data/pipeline.h"  // EpochPermutation
 #include "trainer/loss.h"
 
 namespace sparrow {
@@ -43,20 +44,6 @@ void Progress(FILE* out, int64_t epoch, size_t done, size_t total,
 }
 
 }  // namespace
-
-std::vector<size_t> EpochOrder(size_t n, uint64_t seed, int64_t epoch) {
-  std::vector<size_t> order(n);
-  for (size_t i = 0; i < n; ++i) order[i] = i;
-  uint64_t state = seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch) + 1;
-  for (size_t i = n; i > 1; --i) {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    std::swap(order[i - 1], order[z % i]);
-  }
-  return order;
-}
 
 int ArgMax(const float* v, size_t n) {
   size_t best = 0;
@@ -180,7 +167,7 @@ void Trainer::RunBatch(const float* images, const uint8_t* labels,
 
 StatusOr<EpochStats> Trainer::TrainEpoch() {
   const auto start = std::chrono::steady_clock::now();
-  const std::vector<size_t> order = EpochOrder(n_, options_.seed, epoch_);
+  const std::vector<size_t> order = data::EpochPermutation(n_, options_.seed, epoch_);
   EpochStats stats;
   stats.epoch = epoch_ + 1;
   double loss_sum = 0.0;

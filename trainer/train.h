@@ -135,10 +135,6 @@ class Trainer {
   std::vector<std::unique_ptr<Slice>> slices_;  // one per thread
 };
 
-// The visiting order of epoch `epoch` (0-based): Fisher-Yates driven by
-// SplitMix64(seed, epoch), the same on every machine. TrainEpoch uses it.
-std::vector<size_t> EpochOrder(size_t n, uint64_t seed, int64_t epoch);
-
 // Index of the largest of n values (the first on ties).
 int ArgMax(const float* v, size_t n);
 

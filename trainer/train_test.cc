@@ -110,7 +110,7 @@ TEST(Trainer, TrainBatchEqualsTrainEpoch) {
       ASSERT_TRUE(s.ok());
       epoch_loss = s->loss;
       epoch_accuracy = s->accuracy;
-      const std::vector<size_t> order = EpochOrder(d.size(), o.seed, e);
+      const std::vector<size_t> order = data::EpochPermutation(d.size(), o.seed, e);
       std::vector<float> x;
       std::vector<uint8_t> y;
       batch_loss = 0.0;
@@ -136,14 +136,6 @@ TEST(Trainer, TrainBatchEqualsTrainEpoch) {
     EXPECT_NEAR(batch_loss / d.size(), epoch_loss, 1e-9);
     EXPECT_EQ(static_cast<double>(batch_correct) / d.size(), epoch_accuracy);
   }
-}
-
-// The pipeline visits each fresh pass in the trainer's order.
-TEST(Trainer, EpochOrderIsThePipelines) {
-  for (int64_t epoch : {0, 1, 7}) {
-    EXPECT_EQ(EpochOrder(1000, 3, epoch), data::EpochPermutation(1000, 3, epoch));
-  }
-  EXPECT_NE(EpochOrder(1000, 3, 0), EpochOrder(1000, 3, 1));
 }
 
 TEST(Trainer, TrainBatchRejectsBadInput) {
