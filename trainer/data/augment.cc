@@ -79,8 +79,8 @@ void AddGaussianNoise(float* values, size_t n, float stddev, uint64_t seed) {
   SplitMix64 rng(seed);
   // Irwin-Hall: the sum of four 16-bit uniforms from one 64-bit draw has
   // mean 2 and variance 1/3, so (sum - 2) * sqrt(3) has mean 0 and variance
-  // 1. No logarithm, no rejection loop: the augment stage stays cheaper than
-  // a training step (the polar method cost ~10 us per 28x28 image).
+  // 1. No logarithm, no rejection loop (the polar method had both, per pair
+  // of values): the augment stage stays cheaper than a training step.
   const float scale = stddev * 1.7320508f * 0x1.0p-16f;
   const float offset = 2.0f * 65536.0f;
   for (size_t i = 0; i < n; ++i) {
