@@ -7,22 +7,7 @@ set -uo pipefail
 bin="$1"
 data=testdata/fashion_mnist_subset
 tmp="${TEST_TMPDIR:-$(mktemp -d)}"
-fail=0
-ok() { echo "ok: $1"; }
-bad() { echo "FAIL: $1"; fail=1; }
-expect() {  # description, want_rc, pattern, command...
-  local what="$1" want="$2" pat="$3"
-  shift 3
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" = "$want" ] && grep -qE -- "$pat" <<<"$out"; then
-    ok "$what"
-  else
-    bad "$what (rc=$rc, want $want; pattern '$pat')"
-    echo "$out" | tail -n 20
-  fi
-}
+source tools/cli_test_lib.sh  # ok, bad, expect; fail
 # column NAME of CSV row ROW (1 = first data row); a quoted first field (a
 # model spec with commas) is replaced first.
 col() {

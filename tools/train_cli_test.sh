@@ -7,22 +7,7 @@ set -uo pipefail
 bin="$1"
 data=testdata/fashion_mnist_subset
 tmp="${TEST_TMPDIR:-$(mktemp -d)}"
-fail=0
-ok() { echo "ok: $1"; }
-bad() { echo "FAIL: $1"; fail=1; }
-expect() {  # description, want_rc, pattern, command...
-  local what="$1" want="$2" pat="$3"
-  shift 3
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" = "$want" ] && grep -qE -- "$pat" <<<"$out"; then
-    ok "$what"
-  else
-    bad "$what (rc=$rc, want $want; pattern '$pat')"
-    echo "$out" | tail -n 20
-  fi
-}
+source tools/cli_test_lib.sh  # ok, bad, expect; fail
 
 spec="conv(4,5,stride=2) relu maxpool(2) flatten linear(10)"
 expect "train with metrics, checkpoint and export" 0 "^epoch 3/3: .*test loss" \
