@@ -81,6 +81,10 @@ InterpreterOptions MakeInterpreterOptions(const ModelOptions& options);
 // "[1, 8]" ("[]" for a scalar).
 std::string ShapeString(Span<const int32_t> shape);
 
+// printf into a std::string (any length).
+std::string Format(const char* format, ...)
+    __attribute__((format(printf, 1, 2)));
+
 // Random inputs for every graph input of `model`, reproducible from `seed`:
 // f32 uniform in [-1, 1]; i32 indices uniform in [0, IndexBound); other
 // dtypes (which `run` cannot read either) are not supported by bench.

@@ -1,4 +1,6 @@
 // Helpers shared by the model commands (tools/cli.h).
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <algorithm>
@@ -27,6 +29,19 @@ InterpreterOptions MakeInterpreterOptions(const ModelOptions& options) {
   o.fuse = options.fuse;
   o.accuracy = options.fast ? Accuracy::kFast : Accuracy::kPrecise;
   return o;
+}
+
+std::string Format(const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  va_list copy;
+  va_copy(copy, args);
+  const int n = vsnprintf(nullptr, 0, format, copy);
+  va_end(copy);
+  std::string s(n > 0 ? static_cast<size_t>(n) : 0, '\0');
+  if (n > 0) vsnprintf(&s[0], s.size() + 1, format, args);
+  va_end(args);
+  return s;
 }
 
 std::string ShapeString(Span<const int32_t> shape) {

@@ -1,7 +1,6 @@
 // sparrow echo-study's report: runs.csv, summary.csv, the two plots and
 // summary.md (tools/cli_echo_study.h).
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/cli.h"
 #include "tools/cli_echo.h"
 #include "tools/cli_echo_study.h"
 #include "tools/plot.h"
@@ -21,17 +21,6 @@ namespace sparrow {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-std::string Format(const char* format, ...)
-    __attribute__((format(printf, 1, 2)));
-std::string Format(const char* format, ...) {
-  char buf[512];
-  va_list args;
-  va_start(args, format);
-  vsnprintf(buf, sizeof(buf), format, args);
-  va_end(args);
-  return buf;
-}
 
 // RFC 4180: a field with a comma, quote or line break goes in quotes, its
 // quotes doubled (model specs have commas).

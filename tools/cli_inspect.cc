@@ -1,5 +1,4 @@
 // `sparrow inspect MODEL.spw`: the model, then the plan the runtime prepares.
-#include <stdarg.h>
 #include <stdio.h>
 
 #include <algorithm>
@@ -26,17 +25,6 @@ const char* StorageName(Model::Storage s) {
 
 const char* Act(schema::ActivationType a) {
   return schema::EnumNameActivationType(a);
-}
-
-std::string Format(const char* format, ...)
-    __attribute__((format(printf, 1, 2)));
-std::string Format(const char* format, ...) {
-  char buf[256];
-  va_list args;
-  va_start(args, format);
-  vsnprintf(buf, sizeof(buf), format, args);
-  va_end(args);
-  return buf;
 }
 
 // The op's options table, as "key=value ..."; "" for ops without options.
