@@ -2,7 +2,8 @@
 // contrib math and LPCNet's AVX2 tanh approximation, on the same data in one
 // binary. Each case also reports the max error of its implementation over a
 // dense grid (counters max_abs_err and max_ulp, vs double), so speed and
-// accuracy are read from the same table.
+// accuracy are read from the same table. The *Backward cases (dx += dy
+// act'(x), the trainer's) run against Eigen and the trainer's former loops.
 //   bazel run -c opt //bench:activation_bench -- --benchmark_min_time=0.2
 #include <math.h>
 #include <stddef.h>
@@ -208,6 +209,82 @@ void HwySigmoidD(const float* in, float* out, size_t n) {
 }
 void HwyGeluD(const float* in, float* out, size_t n) { HWY_DYNAMIC_DISPATCH(HwyGelu)(in, out, n); }
 
+// ------------------------------ Backward: dx += dy * act'(x)
+
+// x: forward input, y = act(x): forward output (the trainer saves both).
+using BackwardFn = void (*)(const float* x, const float* y, const float* dy,
+                            float* dx, size_t n);
+
+constexpr float kGeluC = 0.7978845608f, kGeluA = 0.044715f;
+
+// The trainer's former float loops (trainer/layers.h ActivationBackward), with
+// trainer/BUILD's TRAINER_COPTS (-fvect-cost-model=dynamic) as the trainer
+// compiled them: Tanh and Sigmoid vectorise for SSE2, Relu stays branchy.
+#define SPARROW_TRAINER_LOOP __attribute__((optimize("vect-cost-model=dynamic")))
+SPARROW_TRAINER_LOOP void ScalarReluBackward(const float* HWY_RESTRICT x, const float*,
+                                             const float* HWY_RESTRICT dy,
+                                             float* HWY_RESTRICT dx, size_t n) {
+  for (size_t i = 0; i < n; ++i) dx[i] += x[i] > 0.0f ? dy[i] : 0.0f;
+}
+SPARROW_TRAINER_LOOP void ScalarTanhBackward(const float*, const float* HWY_RESTRICT y,
+                                             const float* HWY_RESTRICT dy,
+                                             float* HWY_RESTRICT dx, size_t n) {
+  for (size_t i = 0; i < n; ++i) dx[i] += dy[i] * (1.0f - y[i] * y[i]);
+}
+SPARROW_TRAINER_LOOP void ScalarSigmoidBackward(const float*, const float* HWY_RESTRICT y,
+                                                const float* HWY_RESTRICT dy,
+                                                float* HWY_RESTRICT dx, size_t n) {
+  for (size_t i = 0; i < n; ++i) dx[i] += dy[i] * (y[i] * (1.0f - y[i]));
+}
+SPARROW_TRAINER_LOOP void ScalarGeluBackward(const float* HWY_RESTRICT x, const float*,
+                                             const float* HWY_RESTRICT dy,
+                                             float* HWY_RESTRICT dx, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    dx[i] += dy[i] * ActivationDerivativeRef(Activation::kGelu, x[i], 0.0f);
+  }
+}
+#undef SPARROW_TRAINER_LOOP
+
+void EigenReluBackward(const float* x, const float*, const float* dy, float* dx,
+                       size_t n) {
+  EigenOut(dx, n) += (EigenIn(x, n) > 0.0f).select(EigenIn(dy, n), 0.0f);
+}
+void EigenTanhBackward(const float*, const float* y, const float* dy, float* dx,
+                       size_t n) {
+  const EigenIn yv(y, n);
+  EigenOut(dx, n) += EigenIn(dy, n) * (1.0f - yv * yv);
+}
+void EigenSigmoidBackward(const float*, const float* y, const float* dy,
+                          float* dx, size_t n) {
+  const EigenIn yv(y, n);
+  EigenOut(dx, n) += EigenIn(dy, n) * (yv * (1.0f - yv));
+}
+void EigenGeluBackward(const float* x, const float*, const float* dy, float* dx,
+                       size_t n) {
+  const EigenIn xv(x, n);
+  const Eigen::ArrayXf s = (2.0f * kGeluC * (xv + kGeluA * xv.cube())).logistic();
+  EigenOut(dx, n) += EigenIn(dy, n) *
+                     (s + xv * s * (1.0f - s) * (2.0f * kGeluC) *
+                              (1.0f + 3.0f * kGeluA * xv.square()));
+}
+
+void SparrowReluBackward(const float* x, const float* y, const float* dy,
+                         float* dx, size_t n) {
+  ActivateBackward(Activation::kRelu, x, y, dy, dx, n);
+}
+void SparrowTanhBackward(const float* x, const float* y, const float* dy,
+                         float* dx, size_t n) {
+  ActivateBackward(Activation::kTanh, x, y, dy, dx, n);
+}
+void SparrowSigmoidBackward(const float* x, const float* y, const float* dy,
+                            float* dx, size_t n) {
+  ActivateBackward(Activation::kSigmoid, x, y, dy, dx, n);
+}
+void SparrowGeluBackward(const float* x, const float* y, const float* dy,
+                         float* dx, size_t n) {
+  ActivateBackward(Activation::kGelu, x, y, dy, dx, n);
+}
+
 // ------------------------------ Accuracy of each implementation
 
 struct Errors {
@@ -271,6 +348,31 @@ void Register(const char* name, ArrayFn fn, double (*ref)(double), float lo,
   })->Arg(kN);
 }
 
+// LeNet-5's conv1 output at batch 64 (64 x 28 x 28 x 6), and an L1-resident
+// size (3 streams of 2048 floats = 24 KiB).
+constexpr size_t kLeNetConv1 = 301056, kL1 = 2048;
+
+// Backward case: x uniform in [-4, 4], y = act(x) (precise), dy in [-1, 1],
+// dx starting in [-1, 1] and accumulating (a zero-mean random walk, so it
+// stays finite). Bytes: x or y, dy and dx read, dx written (16 per element).
+void RegisterBackward(const char* name, BackwardFn fn, Activation act) {
+  benchmark::RegisterBenchmark(name, [=](benchmark::State& state) {
+    const size_t n = static_cast<size_t>(state.range(0));
+    auto x = RandomFloats(n, -4.0f, 4.0f, 1234);
+    auto dy = RandomFloats(n, -1.0f, 1.0f, 5678);
+    auto dx = RandomFloats(n, -1.0f, 1.0f, 9012);
+    auto y = hwy::AllocateAligned<float>(n);
+    Activate(act, Accuracy::kPrecise, x.get(), y.get(), n);
+    for (auto _ : state) {
+      fn(x.get(), y.get(), dy.get(), dx.get(), n);
+      benchmark::DoNotOptimize(dx.get());
+      benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * n));
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n * 16));
+  })->Arg(kLeNetConv1)->Arg(kL1);
+}
+
 const bool kRegistered = [] {
   struct Impl {
     const char* name;
@@ -299,6 +401,29 @@ const bool kRegistered = [] {
                         Impl{"BM_Gelu_std", StdGelu}, Impl{"BM_Gelu_eigen", EigenGelu},
                         Impl{"BM_Gelu_hwy", HwyGeluD}}) {
     Register(i.name, i.fn, GeluD, -5.0f, 5.0f, -6.0f, 6.0f);
+  }
+  struct BackwardImpl {
+    const char* name;
+    BackwardFn fn;
+    Activation act;
+  };
+  for (const BackwardImpl& i : {
+           BackwardImpl{"BM_ReluBackward_sparrow", SparrowReluBackward, Activation::kRelu},
+           BackwardImpl{"BM_ReluBackward_eigen", EigenReluBackward, Activation::kRelu},
+           BackwardImpl{"BM_ReluBackward_scalar", ScalarReluBackward, Activation::kRelu},
+           BackwardImpl{"BM_TanhBackward_sparrow", SparrowTanhBackward, Activation::kTanh},
+           BackwardImpl{"BM_TanhBackward_eigen", EigenTanhBackward, Activation::kTanh},
+           BackwardImpl{"BM_TanhBackward_scalar", ScalarTanhBackward, Activation::kTanh},
+           BackwardImpl{"BM_SigmoidBackward_sparrow", SparrowSigmoidBackward,
+                        Activation::kSigmoid},
+           BackwardImpl{"BM_SigmoidBackward_eigen", EigenSigmoidBackward,
+                        Activation::kSigmoid},
+           BackwardImpl{"BM_SigmoidBackward_scalar", ScalarSigmoidBackward,
+                        Activation::kSigmoid},
+           BackwardImpl{"BM_GeluBackward_sparrow", SparrowGeluBackward, Activation::kGelu},
+           BackwardImpl{"BM_GeluBackward_eigen", EigenGeluBackward, Activation::kGelu},
+           BackwardImpl{"BM_GeluBackward_scalar", ScalarGeluBackward, Activation::kGelu}}) {
+    RegisterBackward(i.name, i.fn, i.act);
   }
   for (const Impl& i : {Impl{"BM_Softmax_sparrow", SparrowSoftmax},
                         Impl{"BM_Softmax_std", StdSoftmax},

@@ -13,6 +13,14 @@
 // trainer's per-row axpy dW for this small filter), onednn (NHWC activations,
 // weights in the layout oneDNN prefers, reordered outside the timed loop; its
 // dW overwrites instead of accumulating).
+//
+// Max pooling (kernels/pool.h) on LeNet-5's two pools at batch 64, NHWC:
+//   BM_MaxPool_<impl>/lenet1   [64, 28, 28, 6] -> [64, 14, 14, 6], 2x2 / 2
+//   BM_MaxPool_<impl>/lenet2   [64, 10, 10, 16] -> [64, 5, 5, 16]
+// impl: sparrow (with argmax, as training), sparrow_noargmax (as the
+// runtime), scalar (the reference, the trainer's previous loop), onednn
+// (forward_training: writes its workspace), onednn_infer (no workspace).
+// Counters: items/s = outputs, bytes/s = x read + y written.
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +36,8 @@
 #include "kernels/conv1ch.h"
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
+#include "kernels/pool.h"
+#include "kernels/pool_scalar.h"
 #include "oneapi/dnnl/dnnl.hpp"
 
 namespace sparrow {
@@ -257,6 +267,126 @@ void BM_Conv1ChDw_onednn(benchmark::State& state) {
   d.Counters(state);
 }
 BENCHMARK(BM_Conv1ChDw_onednn)->Name("BM_Conv1ChDw_onednn/lenet1");
+
+// ---------------------------------------------------------------- MaxPool
+
+// LeNet-5's two 2x2 / 2 max pools at batch 64 (NHWC): lenet1 [64, 28, 28, 6]
+// -> 14 x 14, lenet2 [64, 10, 10, 16] -> 5 x 5.
+PoolGeometry LeNetPool(int which) {
+  PoolGeometry p;
+  p.n = 64;
+  p.h = p.w = which == 1 ? 28 : 10;
+  p.c = which == 1 ? 6 : 16;
+  p.kh = p.kw = 2;
+  p.stride_h = p.stride_w = 2;
+  p.oh = p.ow = p.h / 2;
+  return p;
+}
+
+struct PoolData {
+  explicit PoolData(int which) : p(LeNetPool(which)) {}
+  PoolGeometry p;
+  hwy::AlignedFreeUniquePtr<float[]> x = RandomFloats(p.InputSize(), -1, 1, 8);
+  hwy::AlignedFreeUniquePtr<float[]> y = RandomFloats(p.OutputSize(), 0, 1, 9);
+  std::vector<int32_t> argmax = std::vector<int32_t>(p.OutputSize());
+
+  // items/s: outputs; bytes/s: x read + y written (argmax or a workspace not
+  // counted, so every implementation is charged the same bytes).
+  void Counters(benchmark::State& state) const {
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) *
+                            static_cast<int64_t>(p.OutputSize()));
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                            static_cast<int64_t>(
+                                (p.InputSize() + p.OutputSize()) * 4));
+  }
+};
+
+// Ours, with the argmax a training step keeps (the trainer's layer).
+void BM_MaxPool_sparrow(benchmark::State& state, int which) {
+  PoolData d(which);
+  for (auto _ : state) {
+    MaxPool2D(d.p, d.x.get(), d.y.get(), d.argmax.data());
+    benchmark::DoNotOptimize(d.y[0]);
+  }
+  d.Counters(state);
+}
+BENCHMARK_CAPTURE(BM_MaxPool_sparrow, lenet1, 1);
+BENCHMARK_CAPTURE(BM_MaxPool_sparrow, lenet2, 2);
+
+// Ours without argmax (the runtime's op).
+void BM_MaxPool_sparrow_noargmax(benchmark::State& state, int which) {
+  PoolData d(which);
+  for (auto _ : state) {
+    MaxPool2D(d.p, d.x.get(), d.y.get(), nullptr);
+    benchmark::DoNotOptimize(d.y[0]);
+  }
+  d.Counters(state);
+}
+BENCHMARK_CAPTURE(BM_MaxPool_sparrow_noargmax, lenet1, 1);
+BENCHMARK_CAPTURE(BM_MaxPool_sparrow_noargmax, lenet2, 2);
+
+// The scalar reference with argmax: the trainer's previous MaxPool2DForward,
+// compiled with the trainer's flags (this library's copts).
+void BM_MaxPool_scalar(benchmark::State& state, int which) {
+  PoolData d(which);
+  for (auto _ : state) {
+    MaxPool2DScalar<float>(d.p, d.x.get(), d.y.get(), d.argmax.data());
+    benchmark::DoNotOptimize(d.y[0]);
+  }
+  d.Counters(state);
+}
+BENCHMARK_CAPTURE(BM_MaxPool_scalar, lenet1, 1);
+BENCHMARK_CAPTURE(BM_MaxPool_scalar, lenet2, 2);
+
+// oneDNN's pooling_forward (pooling_max), NHWC in and out. Training mode
+// writes a workspace (its argmax) as ours does; inference mode has none.
+void BM_MaxPool_onednn(benchmark::State& state, int which, bool training) {
+  PoolData d(which);
+  try {
+    using md = dnnl::memory::desc;
+    using tag = dnnl::memory::format_tag;
+    using dt = dnnl::memory::data_type;
+    dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+    dnnl::stream strm(eng);
+    const auto N = static_cast<dnnl::memory::dim>(d.p.n);
+    const auto C = static_cast<dnnl::memory::dim>(d.p.c);
+    const auto H = static_cast<dnnl::memory::dim>(d.p.h);
+    const auto OH = static_cast<dnnl::memory::dim>(d.p.oh);
+    const md src_md({N, C, H, H}, dt::f32, tag::nhwc);
+    const md dst_md({N, C, OH, OH}, dt::f32, tag::nhwc);
+    const dnnl::pooling_forward::primitive_desc pd(
+        dnnl::pooling_forward::desc(
+            training ? dnnl::prop_kind::forward_training
+                     : dnnl::prop_kind::forward_inference,
+            dnnl::algorithm::pooling_max, src_md, dst_md, {2, 2}, {2, 2},
+            {0, 0}, {0, 0}),
+        eng);
+    dnnl::memory src(src_md, eng, d.x.get());
+    dnnl::memory dst(dst_md, eng, d.y.get());
+    std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, src},
+                                                  {DNNL_ARG_DST, dst}};
+    if (training) {
+      args[DNNL_ARG_WORKSPACE] = dnnl::memory(pd.workspace_desc(), eng);
+    }
+    dnnl::pooling_forward pool(pd);
+    for (auto _ : state) {
+      pool.execute(strm, args);
+      strm.wait();
+      benchmark::DoNotOptimize(d.y[0]);
+    }
+    state.SetLabel(pd.impl_info_str());
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  d.Counters(state);
+}
+BENCHMARK_CAPTURE(BM_MaxPool_onednn, lenet1, 1, true);
+BENCHMARK_CAPTURE(BM_MaxPool_onednn, lenet2, 2, true);
+BENCHMARK_CAPTURE(BM_MaxPool_onednn, infer_lenet1, 1, false)
+    ->Name("BM_MaxPool_onednn_infer/lenet1");
+BENCHMARK_CAPTURE(BM_MaxPool_onednn, infer_lenet2, 2, false)
+    ->Name("BM_MaxPool_onednn_infer/lenet2");
 
 }  // namespace
 }  // namespace bench

@@ -16,10 +16,19 @@ zero_grad(set_to_none=True) (the cheaper form, PyTorch 2's default). Data
 are random pixels in [0, 1) and fixed labels; the batch tensor is reused.
 Each repetition times --steps steps after --warmup untimed ones; examples/s
 is 64 * steps / wall time, and the median repetition is reported.
+
+Threads: torch.set_num_threads() does not reach Debian's OpenBLAS, which
+links its own pthread pool (openblas-pthread) and by default runs every GEMM
+on all cores, so "one thread" would quietly be two here. Each thread count
+therefore runs in a fresh process with OPENBLAS_NUM_THREADS, OMP_NUM_THREADS
+and MKL_NUM_THREADS set to it before torch loads; the JSON reports the CPUs
+the process actually used (CPU time / wall time) as "cpus_used".
 """
 import argparse
 import json
+import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -96,7 +105,8 @@ def measure(torch, model, threads, args):
     # steadier than wall clock on a loaded machine when threads == 1.
     row = {"model": model, "threads": threads, "examples_per_second": med,
            "min": lo, "max": hi, "ms_per_step": 1e3 * BATCH / med,
-           "cpu_examples_per_second": cpu[0]}
+           "cpu_examples_per_second": cpu[0],
+           "cpus_used": med / cpu[0]}
     if args.split:
         # Times per step in ms; forward runs under no_grad (no autograd tape),
         # forward_backward builds and walks it. Adam reads the grads the last
@@ -123,7 +133,36 @@ def main():
     parser.add_argument("--json", action="store_true",
                         help="one JSON object on stdout instead of lines")
     args = parser.parse_args()
+    thread_counts = [int(t) for t in args.threads.split(",")]
 
+    if len(thread_counts) > 1:
+        # One process per thread count (see the module docstring).
+        results, header = [], None
+        for threads in thread_counts:
+            argv = [sys.executable, os.path.abspath(__file__),
+                    "--models", args.models, "--threads", str(threads),
+                    "--steps", str(args.steps), "--warmup", str(args.warmup),
+                    "--reps", str(args.reps)]
+            argv += ["--split"] if args.split else []
+            argv += ["--json"] if args.json else []
+            out = subprocess.run(argv, check=True, stdout=subprocess.PIPE,
+                                 text=True).stdout
+            if not args.json:
+                sys.stdout.write(out)
+                continue
+            part = json.loads(out)
+            if "skipped" in part:
+                print(out, end="")
+                return 0
+            header = part
+            results += part["results"]
+        if args.json:
+            header["results"] = results
+            print(json.dumps(header))
+        return 0
+
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(thread_counts[0])
     try:
         import torch
     except ImportError as e:
@@ -136,7 +175,7 @@ def main():
         return 0
 
     rows = []
-    for threads in [int(t) for t in args.threads.split(",")]:
+    for threads in thread_counts:
         for model in args.models.split(","):
             row = measure(torch, model, threads, args)
             rows.append(row)
@@ -145,7 +184,8 @@ def main():
                         f"Adam threads={threads}: "
                         f"{row['examples_per_second']:8.0f} examples/s median "
                         f"(min {row['min']:.0f}, max {row['max']:.0f}; "
-                        f"{row['ms_per_step']:.2f} ms/step)")
+                        f"{row['ms_per_step']:.2f} ms/step, "
+                        f"{row['cpus_used']:.2f} CPUs)")
                 if args.split:
                     line += (f"  forward {row['forward_ms']:.2f} ms, "
                              f"forward+backward {row['forward_backward_ms']:.2f}"

@@ -16,7 +16,7 @@
 // Where the time goes, on the same net and data:
 //   BM_TrainForward_sparrow/<model>          Net::Forward + loss
 //   BM_TrainForwardBackward_sparrow/<model>  + loss backward, Net::Backward,
-//                                            ZeroGrads + AccumulateGrads
+//                                            TakeGrads
 //   BM_TrainAdam_sparrow/<model>             Optimizer::Step alone
 // Step - ForwardBackward - Adam is the trainer's own overhead. Per layer:
 //   BM_TrainPrefix_sparrow_{fwd,fwdbwd}/<model>/<k>_<layer>  the first k layers
@@ -152,8 +152,7 @@ struct Phases {
     train::SoftmaxCrossEntropyBackward(ws.output_grad(), probs.data(),
                                        data.labels32.data(), kBatch, kClasses);
     net.Backward(kBatch, &ws, /*training=*/true, step);
-    net.ZeroGrads();
-    net.AccumulateGrads(&ws);
+    net.TakeGrads(&ws);
   }
 };
 

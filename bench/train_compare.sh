@@ -14,7 +14,11 @@
 # is met; "vs issue" divides by the PyTorch figures the issue quotes (one
 # thread: LeNet-5 2,450, MLP 11,300 examples/s); "cpu ratio" compares examples
 # per CPU second instead of per wall second (one thread only), which a loaded
-# machine disturbs less. Environment: THREADS (1,2), REPS (5), PYTHON.
+# machine disturbs less. PyTorch runs each thread count in its own process
+# with OpenBLAS's pool capped to it (torch.set_num_threads alone leaves
+# Debian's openblas-pthread on every core); "torch CPUs" is the CPU time over
+# the wall time it measured, 1.00 when one thread really means one.
+# Environment: THREADS (1,2), REPS (5), PYTHON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -73,15 +77,17 @@ else:
     print(f"PyTorch {t['torch']}, median of {t['reps']} x {t['steps']} steps")
     for r in t["results"]:
         torch[(r["model"], r["threads"])] = (r["examples_per_second"],
-                                              r["cpu_examples_per_second"])
+                                              r["cpu_examples_per_second"],
+                                              r.get("cpus_used"))
 
 print()
 print(f"{'model':8s} {'threads':>7s} {'sparrow ex/s':>13s} {'torch ex/s':>11s} "
-      f"{'ratio':>7s}  {'goal >= 2x':10s} {'vs issue':>8s} {'cpu ratio':>9s}")
+      f"{'ratio':>7s}  {'goal >= 2x':10s} {'vs issue':>8s} {'cpu ratio':>9s} "
+      f"{'torch CPUs':>10s}")
 for key in sorted(sparrow, key=lambda k: (k[1], k[0])):
     model, threads = key
     s, s_cpu = sparrow[key]
-    p, p_cpu = torch.get(key, (None, None))
+    p, p_cpu, p_cpus = torch.get(key, (None, None, None))
     ratio = f"{s / p:6.2f}x" if p else "    n/a"
     goal = ("met" if s / p >= GOAL else "MISSED") if p else "n/a"
     issue = (f"{s / ISSUE_TORCH[model]:7.2f}x"
@@ -90,8 +96,9 @@ for key in sorted(sparrow, key=lambda k: (k[1], k[0])):
     # process's: comparable at one thread only.
     cpu = f"{s_cpu / p_cpu:8.2f}x" if p and threads == 1 else "        -"
     torch_col = f"{p:11.0f}" if p else f"{'n/a':>11s}"
+    cpus = f"{p_cpus:10.2f}" if p_cpus else f"{'n/a':>10s}"
     print(f"{model:8s} {threads:7d} {s:13.0f} {torch_col} {ratio}  {goal:10s} "
-          f"{issue} {cpu}")
+          f"{issue} {cpu} {cpus}")
 print()
 print("ratio: wall clock, the goal's measure; cpu ratio: examples per CPU "
       "second, steadier on a loaded machine (one thread only)")

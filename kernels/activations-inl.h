@@ -18,8 +18,11 @@
 //     for negative x. Errors are stated in docs/ACTIVATIONS.md.
 //   Relu: max(x, 0); NaN propagates.
 //
-// The array loops at the bottom (ActivateArray, SoftmaxRows) are the per-target
-// bodies behind kernels/activations.h; the trainer may call them directly.
+// ActivateBackward<kAct>(d, x, y, dy, dx) returns dx + dy * act'(x) (see there).
+//
+// The array loops at the bottom (ActivateArray, ActivateBackwardArray,
+// SoftmaxRows) are the per-target bodies behind kernels/activations.h; the
+// trainer may call them directly.
 
 // Non-SIMD includes.
 #ifndef SPARROW_KERNELS_ACTIVATIONS_INL_H_ONCE_
@@ -195,17 +198,25 @@ HWY_INLINE V TanhPrecise(D d, V x) {
   return act_detail::KeepNaN(x, hn::CopySign(t, x));  // CopySign keeps tanh(-0) = -0
 }
 
+namespace act_detail {
+// exp(-|x|) in [0, 1], NaN for NaN x: the one exp of the precise sigmoid and
+// of GELU's derivative.
+template <class D, class V>
+HWY_INLINE V ExpNegAbs(D d, V x) {
+  // -|x| by setting the sign bit; exp(-104) already rounds to 0.
+  const V neg_abs = hn::Or(x, hn::Set(d, -0.0f));
+  return KeepNaN(x, ExpClamped</*kDenormals=*/true>(
+                        d, hn::Max(hn::Set(d, -104.0f), neg_abs)));
+}
+}  // namespace act_detail
+
 // 1 / (1 + exp(-x)), <= 4 ULP (measured ~2). With e = exp(-|x|) in (0, 1]:
 // 1 / (1 + e) for x >= 0, e / (1 + e) for x < 0, so the negative tail keeps
 // full relative accuracy down to the denormals (sigmoid(x) ~ exp(x) there).
 template <class D, class V>
 HWY_INLINE V SigmoidPrecise(D d, V x) {
   const V one = hn::Set(d, 1.0f);
-  // -|x| by setting the sign bit; exp(-104) already rounds to 0.
-  const V neg_abs = hn::Or(x, hn::Set(d, -0.0f));
-  const V e = act_detail::KeepNaN(
-      x, act_detail::ExpClamped</*kDenormals=*/true>(
-             d, hn::Max(hn::Set(d, -104.0f), neg_abs)));
+  const V e = act_detail::ExpNegAbs(d, x);
   const V num = hn::IfThenElse(hn::Lt(x, hn::Zero(d)), e, one);
   return hn::Div(num, hn::Add(one, e));
 }
@@ -318,6 +329,53 @@ HWY_INLINE void WithActivation(Activation act, Accuracy acc, const Fn& fn) {
   }
 }
 
+// ------------------------------ Backward
+
+namespace act_detail {
+// d gelu / dx = s + x s (1 - s) g' with g = 2u = x (kC1 + kC2 x^2) (GeluArg2),
+// s = sigmoid(g), g' = kC1 + 3 kC2 x^2. With e = exp(-|g|), s (1 - s) is
+// e / (1 + e)^2 for either sign of g, so it does not cancel as 1 - s would
+// for g >> 0. Where e underflows to 0 the second term is 0 (not x 0 g' = NaN
+// for huge or infinite x): the limits are 1 at +inf and 0 at -inf.
+template <class D, class V>
+HWY_INLINE V GeluDerivative(D d, V x) {
+  const V one = hn::Set(d, 1.0f);
+  const V x2 = hn::Mul(x, x);
+  const V g = GeluArg2(d, x);
+  const V e = ExpNegAbs(d, g);
+  const V den = hn::Add(one, e);
+  const V s = hn::Div(hn::IfThenElse(hn::Lt(g, hn::Zero(d)), e, one), den);
+  const V sp = hn::Div(e, hn::Mul(den, den));  // s (1 - s)
+  const V g1 = hn::MulAdd(hn::Set(d, 0.2140644488178027f), x2,
+                          hn::Set(d, 1.5957691216057308f));
+  const V t = hn::IfThenElseZero(hn::Gt(sp, hn::Zero(d)),
+                                 hn::Mul(hn::Mul(x, sp), g1));
+  return hn::Add(s, t);  // NaN x: s is NaN
+}
+}  // namespace act_detail
+
+// dx + dy * act'(x) for one vector, x the forward input, y = act(x) its
+// output (only the one the derivative needs is read: x for Relu and GELU, y
+// for Tanh and Sigmoid). Relu and identity are exact and match the scalar
+// `dx += x > 0 ? dy : 0` / `dx += dy` bit for bit (so NaN x contributes +0,
+// and dx = -0 becomes +0). 1 - y^2 is evaluated as (1 - y)(1 + y), which has
+// no cancellation with or without FMA.
+template <Activation kAct, class D, class V>
+HWY_INLINE V ActivateBackward(D d, V x, V y, V dy, V dx) {
+  if constexpr (kAct == Activation::kRelu) {
+    return hn::Add(dx, hn::IfThenElseZero(hn::Gt(x, hn::Zero(d)), dy));
+  } else if constexpr (kAct == Activation::kTanh) {
+    const V one = hn::Set(d, 1.0f);
+    return hn::MulAdd(dy, hn::Mul(hn::Sub(one, y), hn::Add(one, y)), dx);
+  } else if constexpr (kAct == Activation::kSigmoid) {
+    return hn::MulAdd(dy, hn::Mul(y, hn::Sub(hn::Set(d, 1.0f), y)), dx);
+  } else if constexpr (kAct == Activation::kGelu) {
+    return hn::MulAdd(dy, act_detail::GeluDerivative(d, x), dx);
+  } else {
+    return hn::Add(dx, dy);
+  }
+}
+
 // ------------------------------ Array loops
 
 // out[i] = func(d, in[i]) for i < n; in == out is allowed. The tail goes
@@ -356,6 +414,65 @@ inline HWY_MAYBE_UNUSED void ActivateArray(Activation act, Accuracy acc,
     });
   }
   if (in != out && n != 0) memmove(out, in, n * sizeof(float));
+}
+
+template <Activation kAct>
+HWY_NOINLINE void ActivateBackwardArrayT(const float* HWY_RESTRICT x,   // [n]
+                                         const float* HWY_RESTRICT y,   // [n]
+                                         const float* HWY_RESTRICT dy,  // [n]
+                                         float* HWY_RESTRICT dx,        // [n]
+                                         size_t n) {
+  constexpr bool kReadX = kAct == Activation::kRelu || kAct == Activation::kGelu;
+  constexpr bool kReadY = kAct == Activation::kTanh || kAct == Activation::kSigmoid;
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  const auto zero = hn::Zero(d);
+  size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto vx = kReadX ? hn::LoadU(d, x + i) : zero;
+    const auto vy = kReadY ? hn::LoadU(d, y + i) : zero;
+    const auto r = ActivateBackward<kAct>(d, vx, vy, hn::LoadU(d, dy + i),
+                                          hn::LoadU(d, dx + i));
+    hn::StoreU(r, d, dx + i);
+  }
+  if (i == n) return;
+  // The tail through stack buffers, so the same vector code (and rounding)
+  // handles every element.
+  const size_t bytes = (n - i) * sizeof(float);
+  HWY_ALIGN float bx[HWY_MAX_BYTES / sizeof(float)] = {0};
+  HWY_ALIGN float by[HWY_MAX_BYTES / sizeof(float)] = {0};
+  HWY_ALIGN float bdy[HWY_MAX_BYTES / sizeof(float)] = {0};
+  HWY_ALIGN float bdx[HWY_MAX_BYTES / sizeof(float)] = {0};
+  if (kReadX) memcpy(bx, x + i, bytes);
+  if (kReadY) memcpy(by, y + i, bytes);
+  memcpy(bdy, dy + i, bytes);
+  memcpy(bdx, dx + i, bytes);
+  const auto r = ActivateBackward<kAct>(d, hn::Load(d, bx), hn::Load(d, by),
+                                        hn::Load(d, bdy), hn::Load(d, bdx));
+  hn::Store(r, d, bdx);
+  memcpy(dx + i, bdx, bytes);
+}
+
+// The per-target body of sparrow::ActivateBackward (kernels/activations.h):
+// dx[i] += dy[i] * act'(x[i]), precise tier.
+inline HWY_MAYBE_UNUSED void ActivateBackwardArray(Activation act,
+                                                   const float* x,
+                                                   const float* y,
+                                                   const float* dy, float* dx,
+                                                   size_t n) {
+  switch (act) {
+    case Activation::kRelu:
+      return ActivateBackwardArrayT<Activation::kRelu>(x, y, dy, dx, n);
+    case Activation::kTanh:
+      return ActivateBackwardArrayT<Activation::kTanh>(x, y, dy, dx, n);
+    case Activation::kSigmoid:
+      return ActivateBackwardArrayT<Activation::kSigmoid>(x, y, dy, dx, n);
+    case Activation::kGelu:
+      return ActivateBackwardArrayT<Activation::kGelu>(x, y, dy, dx, n);
+    case Activation::kIdentity:
+    default:
+      return ActivateBackwardArrayT<Activation::kIdentity>(x, y, dy, dx, n);
+  }
 }
 
 inline HWY_NOINLINE void ExpArray(const float* in, float* out, size_t n) {

@@ -9,12 +9,18 @@
 #if HWY_ONCE
 namespace sparrow {
 HWY_EXPORT(ActivateArray);
+HWY_EXPORT(ActivateBackwardArray);
 HWY_EXPORT(ExpArray);
 HWY_EXPORT(SoftmaxRows);
 
 void Activate(Activation act, Accuracy acc, const float* in, float* out,
               size_t n) {
   HWY_DYNAMIC_DISPATCH(ActivateArray)(act, acc, in, out, n);
+}
+
+void ActivateBackward(Activation act, const float* x, const float* y,
+                      const float* dy, float* dx, size_t n) {
+  HWY_DYNAMIC_DISPATCH(ActivateBackwardArray)(act, x, y, dy, dx, n);
 }
 
 void Tanh(const float* in, float* out, size_t n, Accuracy acc) {

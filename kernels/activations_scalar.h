@@ -69,6 +69,46 @@ T ActivateRef(Activation act, T x) {
   return x;
 }
 
+// d act(x) / dx given x and y = act(x) (the trainer's gradient checks run it
+// in double). GELU at +-inf returns its limits 1 / 0 (the formula gives
+// inf * 0 = NaN there), as kernels/activations.h promises.
+template <typename T>
+T ActivationDerivativeRef(Activation act, T x, T y) {
+  switch (act) {
+    case Activation::kRelu:
+      return x > T(0) ? T(1) : T(0);
+    case Activation::kTanh:
+      return T(1) - y * y;
+    case Activation::kSigmoid:
+      return y * (T(1) - y);
+    case Activation::kGelu: {
+      if (std::isinf(x)) return x > 0 ? T(1) : T(0);
+      // y = x s(2u), u = c (x + a x^3): y' = s + x s (1 - s) 2 u'.
+      const T c = T(0.79788456080286535587989211986876), a = T(0.044715);
+      const T u = c * (x + a * x * x * x);
+      const T s = SigmoidRef(T(2) * u);
+      return s + x * s * (T(1) - s) * T(2) * c * (T(1) + T(3) * a * x * x);
+    }
+    case Activation::kIdentity:
+      break;
+  }
+  return T(1);
+}
+
+// dx[i] += dy[i] * act'(x[i]). Relu adds x > 0 ? dy : 0 (not dy * 0, which
+// would turn an infinite or NaN dy into NaN).
+template <typename T>
+void ActivateBackwardRef(Activation act, const T* x, const T* y, const T* dy,
+                         T* dx, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (act == Activation::kRelu) {
+      dx[i] += x[i] > T(0) ? dy[i] : T(0);
+    } else {
+      dx[i] += dy[i] * ActivationDerivativeRef(act, x[i], y[i]);
+    }
+  }
+}
+
 // Softmax over n values with the max subtracted; NaN and infinity handling as
 // documented in kernels/activations.h.
 template <typename T>

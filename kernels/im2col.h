@@ -16,6 +16,11 @@
 //
 // Contract: no allocation, no alignment needed; rows [r0, r1) of the patch
 // matrix only, so callers can work in chunks; out must not alias x.
+//
+// Float callers get the non-template overloads declared at the end: the same
+// runs moved with SIMD vectors (kernels/im2col-inl.h, runtime dispatch),
+// bit-identical to the templates, which stay the reference (and the double
+// path of the trainer's gradient checks; call Im2Col<float> to force them).
 #ifndef SPARROW_KERNELS_IM2COL_H_
 #define SPARROW_KERNELS_IM2COL_H_
 
@@ -147,6 +152,12 @@ void Col2ImAdd(const ConvGeometry& g, const T* dcols, size_t r0, size_t r1,
         }
       });
 }
+
+// The float versions (dispatched SIMD; same results as the templates).
+void Im2Col(const ConvGeometry& g, const float* x, size_t r0, size_t r1,
+            float* cols);
+void Col2ImAdd(const ConvGeometry& g, const float* dcols, size_t r0, size_t r1,
+               float* dx);
 
 }  // namespace sparrow
 

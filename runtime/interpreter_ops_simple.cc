@@ -10,6 +10,7 @@
 
 #include "kernels/activations.h"
 #include "kernels/gemv.h"
+#include "kernels/pool.h"
 #include "runtime/interpreter_internal.h"
 
 namespace sparrow {
@@ -21,8 +22,30 @@ using schema::OpType;
 
 // ------------------------------ MaxPool2D / AvgPool2D (NHWC)
 
-template <bool kMax>
-Status RunPool(const Exec& e, const Step& s) {
+// The kernel the trainer's MaxPool2D layer runs (kernels/pool.h), without
+// the argmax: the same bits as training, including its NaN rule (a NaN in a
+// window's first in-image pixel propagates, later ones are ignored).
+Status RunMaxPool(const Exec& e, const Step& s) {
+  const auto* o = e.model->op(s.op).table->options_as_Pool2DOptions();
+  PoolGeometry p;
+  p.n = s.dims[0];
+  p.h = s.dims[1];
+  p.w = s.dims[2];
+  p.c = s.dims[3];
+  p.oh = s.dims[6];
+  p.ow = s.dims[7];
+  p.kh = static_cast<size_t>(o->filter_h());
+  p.kw = static_cast<size_t>(o->filter_w());
+  p.stride_h = o->stride_h();
+  p.stride_w = o->stride_w();
+  p.pad_top = o->pad_top();
+  p.pad_left = o->pad_left();
+  // Validated pads are at most filter - 1: every window holds >= 1 pixel.
+  MaxPool2D(p, e.F32(s.in[0]), e.MutableF32(s.output), nullptr);
+  return OkStatus();
+}
+
+Status RunAvgPool(const Exec& e, const Step& s) {
   const auto* o = e.model->op(s.op).table->options_as_Pool2DOptions();
   const float* x = e.F32(s.in[0]);
   float* y = e.MutableF32(s.output);
@@ -40,25 +63,19 @@ Status RunPool(const Exec& e, const Step& s) {
         const int64_t xa = std::max<int64_t>(0, x0);
         const int64_t xb = std::min<int64_t>(static_cast<int64_t>(W), x0 + kw);
         float* out = y + ((img * OH + oy) * OW + ox) * C;
-        for (size_t ch = 0; ch < C; ++ch) {
-          out[ch] = kMax ? -std::numeric_limits<float>::infinity() : 0.0f;
-        }
+        for (size_t ch = 0; ch < C; ++ch) out[ch] = 0.0f;
         // Padding is at most filter - 1, so every window holds >= 1 pixel.
         for (int64_t iy = ya; iy < yb; ++iy) {
           for (int64_t ix = xa; ix < xb; ++ix) {
             const float* in = x + ((img * H + iy) * W + ix) * C;
-            for (size_t ch = 0; ch < C; ++ch) {
-              out[ch] = kMax ? std::max(out[ch], in[ch]) : out[ch] + in[ch];
-            }
+            for (size_t ch = 0; ch < C; ++ch) out[ch] += in[ch];
           }
         }
-        if (!kMax) {
-          const float count = o->count_include_pad()
-                                  ? static_cast<float>(kh * kw)
-                                  : static_cast<float>((yb - ya) * (xb - xa));
-          const float inv = 1.0f / count;
-          for (size_t ch = 0; ch < C; ++ch) out[ch] *= inv;
-        }
+        const float count = o->count_include_pad()
+                                ? static_cast<float>(kh * kw)
+                                : static_cast<float>((yb - ya) * (xb - xa));
+        const float inv = 1.0f / count;
+        for (size_t ch = 0; ch < C; ++ch) out[ch] *= inv;
       }
     }
   }
@@ -278,11 +295,12 @@ Status PrepareStep(const PrepareContext& c, Step* s) {
     case OpType::Conv2D:
       return PrepareLinearStep(c, s);
     case OpType::MaxPool2D:
-      s->run = RunPool<true>;
+      s->run = RunMaxPool;
       PreparePool(m, s);
+      s->kernel = "MaxPool2D (SIMD over channels)";
       return OkStatus();
     case OpType::AvgPool2D:
-      s->run = RunPool<false>;
+      s->run = RunAvgPool;
       PreparePool(m, s);
       return OkStatus();
     case OpType::Add:

@@ -24,6 +24,8 @@
 
 #include "kernels/conv1ch.h"
 #include "kernels/im2col.h"
+#include "kernels/pool.h"
+#include "kernels/pool_scalar.h"
 #include "trainer/matmul.h"
 
 namespace sparrow {
@@ -103,27 +105,14 @@ void Conv2DBackward(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w,
   const size_t chunk = ConvChunkRows(g);
   T* cols = scratch;
   T* dcols = scratch + chunk * K;
-  // A small dW [O, K] (LeNet's 6 x 25, 16 x 150) stays in L1: accumulate
-  // row by row (an axpy per output channel) instead of a GEMM whose packing
-  // dominates at that size.
-  const bool small_dw = O * K <= 4096;
   for (size_t r0 = 0; r0 < M; r0 += chunk) {
     const size_t r1 = std::min(M, r0 + chunk), rows = r1 - r0;
     Im2Col(g, x, r0, r1, cols);
-    if (small_dw) {
-      for (size_t r = 0; r < rows; ++r) {
-        const T* HWY_RESTRICT c = cols + r * K;
-        const T* HWY_RESTRICT d = dy + (r0 + r) * O;
-        for (size_t o = 0; o < O; ++o) {
-          T* HWY_RESTRICT wo = dw + o * K;
-          const T coef = d[o];
-          for (size_t k = 0; k < K; ++k) wo[k] += coef * c[k];
-        }
-      }
-    } else {
-      MatMul<T>(Transpose::kYes, Transpose::kNo, O, K, rows, T(1),
-                dy + r0 * O, O, cols, K, T(1), dw, K);
-    }
+    // The dispatched GEMM even for a small dW (LeNet-5's 16 x 150): 1.0 ms
+    // of a 5.7 ms step faster on AVX-512 than row-by-row axpys built at the
+    // baseline flags.
+    MatMul<T>(Transpose::kYes, Transpose::kNo, O, K, rows, T(1), dy + r0 * O,
+              O, cols, K, T(1), dw, K);
     if (dx != nullptr) {
       MatMul<T>(Transpose::kNo, Transpose::kNo, rows, K, O, T(1), dy + r0 * O,
                 O, w, K, T(0), dcols, K);
@@ -134,55 +123,21 @@ void Conv2DBackward(T* dx, T* dw, T* db, const T* dy, const T* x, const T* w,
 
 // ------------------------------ MaxPool2D / AvgPool2D
 
-// Window geometry: kh x kw taps, no dilation; padding at most filter - 1, so
-// every window holds at least one input pixel.
-struct PoolGeometry {
-  size_t n = 1, h = 1, w = 1, c = 1;
-  size_t kh = 1, kw = 1, oh = 1, ow = 1;
-  int64_t stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
-  bool count_include_pad = false;  // AvgPool divisor: full window or in-image
-
-  // The window of output (oy, ox), clipped to the image: [y0, y1) x [x0, x1).
-  void Window(size_t oy, size_t ox, int64_t* y0, int64_t* y1, int64_t* x0,
-              int64_t* x1) const {
-    const int64_t ys = static_cast<int64_t>(oy) * stride_h - pad_top;
-    const int64_t xs = static_cast<int64_t>(ox) * stride_w - pad_left;
-    *y0 = std::max<int64_t>(0, ys);
-    *y1 = std::min<int64_t>(static_cast<int64_t>(h), ys + static_cast<int64_t>(kh));
-    *x0 = std::max<int64_t>(0, xs);
-    *x1 = std::min<int64_t>(static_cast<int64_t>(w), xs + static_cast<int64_t>(kw));
-  }
-  size_t OutputSize() const { return n * oh * ow * c; }
-};
+// Window geometry (kernels/pool.h): kh x kw taps, no dilation; padding at
+// most filter - 1, so every window holds at least one input pixel.
+using sparrow::PoolGeometry;
 
 // y [N, OH, OW, C] = window max; argmax [same] = flat index into x of the
-// first maximum in (row, column) order (kept for backward). Channels are the
-// inner loop, so each window pixel is one contiguous run.
+// first maximum in (row, column) order (kept for backward). float runs the
+// dispatched SIMD kernel (kernels/pool.h), other types its scalar reference
+// (kernels/pool_scalar.h); both give the same bits.
 template <typename T>
 void MaxPool2DForward(T* y, int32_t* argmax, const T* x, const PoolGeometry& p) {
-  for (size_t img = 0; img < p.n; ++img)
-    for (size_t oy = 0; oy < p.oh; ++oy)
-      for (size_t ox = 0; ox < p.ow; ++ox) {
-        int64_t y0, y1, x0, x1;
-        p.Window(oy, ox, &y0, &y1, &x0, &x1);
-        const size_t o = ((img * p.oh + oy) * p.ow + ox) * p.c;
-        T* best = y + o;
-        int32_t* at = argmax + o;
-        bool first = true;
-        for (int64_t iy = y0; iy < y1; ++iy)
-          for (int64_t ix = x0; ix < x1; ++ix) {
-            const size_t base = ((img * p.h + iy) * p.w + ix) * p.c;
-            for (size_t ch = 0; ch < p.c; ++ch) {
-              // The first pixel seeds the maximum (so a NaN window still
-              // has an argmax); later ones win only when larger.
-              if (first || x[base + ch] > best[ch]) {
-                best[ch] = x[base + ch];
-                at[ch] = static_cast<int32_t>(base + ch);
-              }
-            }
-            first = false;
-          }
-      }
+  if constexpr (std::is_same_v<T, float>) {
+    sparrow::MaxPool2D(p, x, y, argmax);
+  } else {
+    MaxPool2DScalar<T>(p, x, y, argmax);
+  }
 }
 
 template <typename T>

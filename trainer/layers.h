@@ -70,50 +70,19 @@ void ActivationForward(Activation act, T* y, const T* x, size_t n) {
   }
 }
 
-// d act(x) / dx, given x and y = act(x).
-template <typename T>
-T ActivationDerivative(Activation act, T x, T y) {
-  switch (act) {
-    case Activation::kRelu:
-      return x > T(0) ? T(1) : T(0);
-    case Activation::kTanh:
-      return T(1) - y * y;
-    case Activation::kSigmoid:
-      return y * (T(1) - y);
-    case Activation::kGelu: {
-      // y = x s(2u), u = c (x + a x^3): y' = s + x s (1 - s) 2 u'.
-      const T c = T(0.79788456080286535587989211986876), a = T(0.044715);
-      const T u = c * (x + a * x * x * x);
-      const T s = SigmoidRef(T(2) * u);
-      return s + x * s * (T(1) - s) * T(2) * c * (T(1) + T(3) * a * x * x);
-    }
-    case Activation::kIdentity:
-      break;
-  }
-  return T(1);
-}
-
-// dx += dy * act'(x); x is the forward input, y its output. One loop per
-// activation (the switch hoisted), so each vectorises.
+// dx += dy * act'(x); x is the forward input, y its output. The float path is
+// the dispatched SIMD kernel (kernels/activations.h: Relu bit-identical to the
+// reference, the others within a few eps); double runs the reference
+// (kernels/activations_scalar.h), which the gradient checks use.
 template <typename T>
 void ActivationBackward(Activation act, T* HWY_RESTRICT dx,
                         const T* HWY_RESTRICT dy, const T* HWY_RESTRICT x,
                         const T* HWY_RESTRICT y, size_t n) {
-  switch (act) {
-    case Activation::kRelu:
-      for (size_t i = 0; i < n; ++i) dx[i] += x[i] > T(0) ? dy[i] : T(0);
-      return;
-    case Activation::kTanh:
-      for (size_t i = 0; i < n; ++i) dx[i] += dy[i] * (T(1) - y[i] * y[i]);
-      return;
-    case Activation::kSigmoid:
-      for (size_t i = 0; i < n; ++i) dx[i] += dy[i] * (y[i] * (T(1) - y[i]));
-      return;
-    case Activation::kGelu:
-    case Activation::kIdentity:
-      break;
+  if constexpr (std::is_same_v<T, float>) {
+    sparrow::ActivateBackward(act, x, y, dy, dx, n);
+  } else {
+    ActivateBackwardRef<T>(act, x, y, dy, dx, n);
   }
-  for (size_t i = 0; i < n; ++i) dx[i] += dy[i] * ActivationDerivative(act, x[i], y[i]);
 }
 
 // ------------------------------ Dropout

@@ -238,6 +238,16 @@ void Net::AccumulateGrads(NetWorkspace* ws) {
   }
 }
 
+void Net::TakeGrads(NetWorkspace* ws) {
+  HWY_ASSERT(ws->grads.size() == params_.size());
+  for (size_t p = 0; p < params_.size(); ++p) {
+    std::vector<float>& g = ws->grads[p];
+    HWY_ASSERT(g.size() == params_[p].grad.size());
+    g.swap(params_[p].grad);
+    std::fill(g.begin(), g.end(), 0.0f);
+  }
+}
+
 void Net::ZeroGrads() {
   for (Param& p : params_) p.ZeroGrad();
 }

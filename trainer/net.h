@@ -131,6 +131,10 @@ class Net {
                 size_t first_example = 0) const;
   // Param::grad += ws.grads (then zeroes ws.grads).
   void AccumulateGrads(NetWorkspace* ws);
+  // Param::grad = ws.grads (then zeroes ws.grads): ZeroGrads() followed by
+  // AccumulateGrads(ws) in one pass, by swapping the buffers, for the first
+  // (or only) slice of a batch.
+  void TakeGrads(NetWorkspace* ws);
   void ZeroGrads();
 
  private:

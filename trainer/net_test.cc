@@ -5,6 +5,7 @@
 
 #include <math.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -188,6 +189,26 @@ TEST(Net, BatchSplitsSumToTheWholeBatch) {
   }
   // The dropout mask follows the example, not the slice.
   for (size_t k = 0; k < 3; ++k) EXPECT_FLOAT_EQ(first.output()[k], out_whole[k]);
+}
+
+// TakeGrads is ZeroGrads + AccumulateGrads: whatever Param::grad held is
+// replaced by the workspace's gradients, which are left zero.
+TEST(NetTest, TakeGradsReplacesAndClears) {
+  auto net = Net::FromSpec("linear(4) relu linear(3)", {5}, 1);
+  ASSERT_TRUE(net.ok()) << net.status().message();
+  const std::vector<float> x = Random(2 * 5, 3);
+  NetWorkspace ws;
+  net->Forward(x.data(), 2, &ws, true, 0);
+  const std::vector<float> dout = Random(2 * 3, 4);
+  std::copy(dout.begin(), dout.end(), ws.output_grad());
+  net->Backward(2, &ws, true, 0);
+  const std::vector<std::vector<float>> want = ws.grads;
+  for (Param& p : net->params()) std::fill(p.grad.begin(), p.grad.end(), 7.0f);
+  net->TakeGrads(&ws);
+  for (size_t p = 0; p < want.size(); ++p) {
+    EXPECT_EQ(net->params()[p].grad, want[p]) << "param " << p;
+    EXPECT_EQ(ws.grads[p], std::vector<float>(want[p].size(), 0.0f));
+  }
 }
 
 }  // namespace

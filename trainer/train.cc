@@ -159,8 +159,8 @@ void Trainer::RunBatch(const float* images, const uint8_t* labels,
     *correct += slices_[t]->correct;
   }
   if (!train) return;
-  net_.ZeroGrads();
-  for (size_t t = 0; t < parts; ++t) net_.AccumulateGrads(&slices_[t]->ws);
+  net_.TakeGrads(&slices_[0]->ws);
+  for (size_t t = 1; t < parts; ++t) net_.AccumulateGrads(&slices_[t]->ws);
   optimizer_->Step(net_.param_ptrs(), schedule_->LearningRate(step_));
   ++step_;
 }

@@ -181,7 +181,10 @@ Status ReferenceInterpreter::RunOp(size_t i) {
                   const int64_t ix = ox * o->stride_w() - o->pad_left() + kx;
                   if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
                   const double v = in(0)[((b * H + iy) * W + ix) * C + c];
-                  acc = is_max ? std::max(acc, v) : acc + v;
+                  // Max: the first in-image pixel seeds (a NaN there
+                  // propagates), later ones win only when strictly greater
+                  // (docs/FORMAT.md).
+                  acc = !is_max ? acc + v : (count == 0 || v > acc) ? v : acc;
                   ++count;
                 }
               if (!is_max) {

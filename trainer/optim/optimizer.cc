@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "hwy/base.h"
+#include "kernels/adam.h"
 #include "trainer/optim/byte_io.h"
 #include "trainer/optim/spec.h"
 
@@ -117,35 +118,24 @@ class Adam : public Optimizer {
     // As torch.optim: Python doubles, rounded to float where they meet the
     // float tensors.
     const double b1 = beta1_, b2 = beta2_;
-    const float one_minus_b1 = static_cast<float>(1.0 - b1);
-    const float one_minus_b2 = static_cast<float>(1.0 - b2);
     const double bias1 = 1.0 - pow(b1, static_cast<double>(t));
     const double bias2 = 1.0 - pow(b2, static_cast<double>(t));
-    const float neg_step_size = static_cast<float>(-(lr / bias1));
-    const float bias2_sqrt = static_cast<float>(sqrt(bias2));
-    const float shrink = static_cast<float>(1.0 - double{lr} * wd);
-    // One branch-free loop per decay mode, so each vectorises; members in
-    // locals, since the stores could otherwise alias them.
-    const float beta1f = beta1_, beta2f = beta2_, eps = eps_;
-    auto loop = [&](auto mode) {
-      constexpr int kMode = decltype(mode)::value;  // 0 none, 1 AdamW, 2 L2
-      for (size_t i = 0; i < n; ++i) {
-        float g = grad[i];
-        if constexpr (kMode == 1) value[i] = value[i] * shrink;
-        if constexpr (kMode == 2) g = g + wd * value[i];
-        m1[i] = m1[i] * beta1f + one_minus_b1 * g;
-        m2[i] = m2[i] * beta2f + one_minus_b2 * g * g;
-        const float denom = sqrtf(m2[i]) / bias2_sqrt + eps;
-        value[i] = value[i] + neg_step_size * (m1[i] / denom);
-      }
-    };
-    if (wd == 0.0f) {
-      loop(std::integral_constant<int, 0>());
-    } else if (decoupled_) {
-      loop(std::integral_constant<int, 1>());
-    } else {
-      loop(std::integral_constant<int, 2>());
-    }
+    AdamCoefficients c;
+    c.beta1 = beta1_;
+    c.beta2 = beta2_;
+    c.one_minus_beta1 = static_cast<float>(1.0 - b1);
+    c.one_minus_beta2 = static_cast<float>(1.0 - b2);
+    c.neg_step_size = static_cast<float>(-(lr / bias1));
+    c.bias2_sqrt = static_cast<float>(sqrt(bias2));
+    c.eps = eps_;
+    c.shrink = static_cast<float>(1.0 - double{lr} * wd);
+    c.l2 = wd;
+    c.decay = wd == 0.0f    ? AdamDecay::kNone
+              : decoupled_ ? AdamDecay::kDecoupled
+                           : AdamDecay::kL2;
+    // The SIMD kernel performs the reference's float operations in order
+    // (kernels/adam.h), so the bits do not depend on the target.
+    AdamUpdate(c, value, grad, m1, m2, n);
   }
 
  private:
