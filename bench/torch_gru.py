@@ -7,12 +7,19 @@
 Uses Debian's python3-torch (1.13); call /usr/bin/python3 explicitly if another
 python3 comes first on PATH. Prints the median, min and mean microseconds per
 step over many steps (the state is fed back, as in a real sequence).
+
+One thread means one: torch.set_num_threads(1) does not reach Debian's
+OpenBLAS (openblas-pthread), whose own pool would run the GEMV on every core,
+so its pool is capped before torch loads (bench/torch_train.py does the same).
 """
 import argparse
+import os
 import statistics
 import time
 
-import torch
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+import torch  # noqa: E402  (after the thread caps, which it reads at load)
 
 
 def main():
