@@ -45,6 +45,7 @@
 // placeholder may still reach hwy contrib through this header.
 #include "hwy/contrib/math/math-inl.h"
 #include "hwy/highway.h"
+#include "kernels/loops-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace sparrow {
@@ -425,32 +426,15 @@ HWY_NOINLINE void ActivateBackwardArrayT(const float* HWY_RESTRICT x,   // [n]
   constexpr bool kReadX = kAct == Activation::kRelu || kAct == Activation::kGelu;
   constexpr bool kReadY = kAct == Activation::kTanh || kAct == Activation::kSigmoid;
   const hn::ScalableTag<float> d;
-  const size_t N = hn::Lanes(d);
-  const auto zero = hn::Zero(d);
-  size_t i = 0;
-  for (; i + N <= n; i += N) {
-    const auto vx = kReadX ? hn::LoadU(d, x + i) : zero;
-    const auto vy = kReadY ? hn::LoadU(d, y + i) : zero;
-    const auto r = ActivateBackward<kAct>(d, vx, vy, hn::LoadU(d, dy + i),
-                                          hn::LoadU(d, dx + i));
-    hn::StoreU(r, d, dx + i);
-  }
-  if (i == n) return;
-  // The tail through stack buffers, so the same vector code (and rounding)
-  // handles every element.
-  const size_t bytes = (n - i) * sizeof(float);
-  HWY_ALIGN float bx[HWY_MAX_BYTES / sizeof(float)] = {0};
-  HWY_ALIGN float by[HWY_MAX_BYTES / sizeof(float)] = {0};
-  HWY_ALIGN float bdy[HWY_MAX_BYTES / sizeof(float)] = {0};
-  HWY_ALIGN float bdx[HWY_MAX_BYTES / sizeof(float)] = {0};
-  if (kReadX) memcpy(bx, x + i, bytes);
-  if (kReadY) memcpy(by, y + i, bytes);
-  memcpy(bdy, dy + i, bytes);
-  memcpy(bdx, dx + i, bytes);
-  const auto r = ActivateBackward<kAct>(d, hn::Load(d, bx), hn::Load(d, by),
-                                        hn::Load(d, bdy), hn::Load(d, bdx));
-  hn::Store(r, d, bdx);
-  memcpy(dx + i, bdx, bytes);
+  using V = hn::Vec<decltype(d)>;
+  // Unread inputs are null (the loop passes Zero), and the tail goes through
+  // stack buffers, so the same vector code (and rounding) handles every
+  // element.
+  const float* in[3] = {kReadX ? x : nullptr, kReadY ? y : nullptr, dy};
+  float* io[1] = {dx};
+  ForEachVector(d, n, in, io, [&](const V (&v)[3], V (&g)[1]) HWY_ATTR {
+    g[0] = ActivateBackward<kAct>(d, v[0], v[1], v[2], g[0]);
+  });
 }
 
 // The per-target body of sparrow::ActivateBackward (kernels/activations.h):

@@ -1,13 +1,13 @@
 // SIMD body of kernels/adam.h for every Highway target: the scalar
 // reference's operations on whole vectors (Mul and Add, never MulAdd, so the
 // bits match every other target; kernels/BUILD compiles it with
-// -ffp-contract=off so GCC does not fuse them either).
+// -ffp-contract=off so GCC does not fuse them either); the loop and its tail
+// are kernels/loops-inl.h's.
 
 // Non-SIMD includes.
 #ifndef SPARROW_KERNELS_ADAM_INL_H_ONCE_
 #define SPARROW_KERNELS_ADAM_INL_H_ONCE_
 #include <stddef.h>
-#include <string.h>
 
 #include "kernels/adam.h"
 #endif  // SPARROW_KERNELS_ADAM_INL_H_ONCE_
@@ -20,6 +20,7 @@
 #endif
 
 #include "hwy/highway.h"
+#include "kernels/loops-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace sparrow {
@@ -54,35 +55,12 @@ HWY_NOINLINE void UpdateT(const AdamCoefficients& c, float* HWY_RESTRICT value,
                           size_t n) {
   const hn::ScalableTag<float> d;
   using V = hn::Vec<decltype(d)>;
-  const size_t N = hn::Lanes(d);
-  size_t i = 0;
-  for (; i + N <= n; i += N) {
-    V v = hn::LoadU(d, value + i), a = hn::LoadU(d, m1 + i),
-      b = hn::LoadU(d, m2 + i);
-    Step<kDecay>(d, c, v, hn::LoadU(d, grad + i), a, b);
-    hn::StoreU(v, d, value + i);
-    hn::StoreU(a, d, m1 + i);
-    hn::StoreU(b, d, m2 + i);
-  }
-  if (i < n) {
-    // The tail through zero-padded copies (a MaskedLoad would read past the
-    // arrays on SSE4): padded lanes compute sqrt(0) / bias2_sqrt + eps > 0,
-    // no traps, and are never copied back.
-    const size_t r = n - i;
-    HWY_ALIGN_MAX float buf[4][64 / sizeof(float)] = {};  // >= N lanes
-    memcpy(buf[0], value + i, r * sizeof(float));
-    memcpy(buf[1], grad + i, r * sizeof(float));
-    memcpy(buf[2], m1 + i, r * sizeof(float));
-    memcpy(buf[3], m2 + i, r * sizeof(float));
-    V v = hn::Load(d, buf[0]), a = hn::Load(d, buf[2]), b = hn::Load(d, buf[3]);
-    Step<kDecay>(d, c, v, hn::Load(d, buf[1]), a, b);
-    hn::Store(v, d, buf[0]);
-    hn::Store(a, d, buf[2]);
-    hn::Store(b, d, buf[3]);
-    memcpy(value + i, buf[0], r * sizeof(float));
-    memcpy(m1 + i, buf[2], r * sizeof(float));
-    memcpy(m2 + i, buf[3], r * sizeof(float));
-  }
+  // Zero-padded tail lanes compute sqrt(0) / bias2_sqrt + eps > 0: no traps.
+  const float* in[1] = {grad};
+  float* io[3] = {value, m1, m2};
+  ForEachVector(d, n, in, io, [&](const V (&g)[1], V (&v)[3]) HWY_ATTR {
+    Step<kDecay>(d, c, v[0], g[0], v[1], v[2]);
+  });
 }
 
 }  // namespace adam_simd

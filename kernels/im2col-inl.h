@@ -94,76 +94,67 @@ HWY_INLINE void WalkRows(const ConvGeometry& g, size_t r0, size_t r1,
   }
 }
 
+// Both directions over rows [r0, r1) of the patch matrix. kToImage false
+// (Im2Col): src = x, dst = the patch rows, padding written as 0. kToImage
+// true (Col2ImAdd): src = the patch rows' gradient, dst = dx, += per run.
+template <bool kToImage>
+HWY_INLINE void PatchRuns(const ConvGeometry& g, size_t r0, size_t r1,
+                          const float* HWY_RESTRICT src,
+                          float* HWY_RESTRICT dst) {
+  const size_t c = g.c, row = g.kw * c, patch = g.PatchCols();
+  const size_t step = static_cast<size_t>(g.dilation_w) * c;
+  const size_t ky_step = static_cast<size_t>(g.dilation_h) * g.w * c;
+  // n floats between patch offset `pat` and image offset `img`.
+  const auto run = [&](size_t pat, int64_t img, size_t n) HWY_ATTR {
+    if constexpr (kToImage) {
+      Run<true>(dst + img, src + pat, n);
+    } else {
+      Run<false>(dst + pat, src + img, n);
+    }
+  };
+  const auto border_run = [&](size_t r, size_t ky, int64_t at, size_t a,
+                              size_t b) HWY_ATTR {
+    const size_t pat = (r - r0) * patch + ky * row;
+    if (!kToImage) Zero(dst + pat, a * c);
+    if (g.dilation_w == 1) {
+      run(pat + a * c, at, (b - a) * c);
+    } else {
+      for (size_t kx = a; kx < b; ++kx) {
+        run(pat + kx * c, at + static_cast<int64_t>((kx - a) * step), c);
+      }
+    }
+    if (!kToImage) Zero(dst + pat + b * c, (g.kw - b) * c);
+  };
+  WalkRows(
+      g, r0, r1,
+      [&](size_t r, int64_t at) HWY_ATTR {
+        size_t pat = (r - r0) * patch;
+        for (size_t ky = 0; ky < g.kh; ++ky, pat += row) {
+          const int64_t img = at + static_cast<int64_t>(ky * ky_step);
+          if (g.dilation_w == 1) {
+            run(pat, img, row);
+          } else {
+            for (size_t kx = 0; kx < g.kw; ++kx) {
+              run(pat + kx * c, img + static_cast<int64_t>(kx * step), c);
+            }
+          }
+        }
+      },
+      [&](size_t r) HWY_ATTR {
+        im2col_detail::ForEachKernelRow(g, r, r + 1, border_run);
+      });
+}
+
 }  // namespace im2col_simd
 
 void Im2ColImpl(const ConvGeometry& g, const float* HWY_RESTRICT x, size_t r0,
                 size_t r1, float* HWY_RESTRICT cols) {
-  const size_t c = g.c, row = g.kw * c, patch = g.PatchCols();
-  const size_t step = static_cast<size_t>(g.dilation_w) * c;
-  const size_t ky_step = static_cast<size_t>(g.dilation_h) * g.w * c;
-  const auto border_run = [&](size_t r, size_t ky, int64_t at, size_t a,
-                              size_t b) {
-    float* out = cols + (r - r0) * patch + ky * row;
-    im2col_simd::Zero(out, a * c);
-    if (g.dilation_w == 1) {
-      im2col_simd::Run<false>(out + a * c, x + at, (b - a) * c);
-    } else {
-      for (size_t kx = a; kx < b; ++kx) {
-        im2col_simd::Run<false>(out + kx * c, x + at + (kx - a) * step, c);
-      }
-    }
-    im2col_simd::Zero(out + b * c, (g.kw - b) * c);
-  };
-  im2col_simd::WalkRows(
-      g, r0, r1,
-      [&](size_t r, int64_t at) {
-        float* out = cols + (r - r0) * patch;
-        const float* in = x + at;
-        for (size_t ky = 0; ky < g.kh; ++ky, out += row, in += ky_step) {
-          if (g.dilation_w == 1) {
-            im2col_simd::Run<false>(out, in, row);
-          } else {
-            for (size_t kx = 0; kx < g.kw; ++kx) {
-              im2col_simd::Run<false>(out + kx * c, in + kx * step, c);
-            }
-          }
-        }
-      },
-      [&](size_t r) { im2col_detail::ForEachKernelRow(g, r, r + 1, border_run); });
+  im2col_simd::PatchRuns</*kToImage=*/false>(g, r0, r1, x, cols);
 }
 
 void Col2ImAddImpl(const ConvGeometry& g, const float* HWY_RESTRICT dcols,
                    size_t r0, size_t r1, float* HWY_RESTRICT dx) {
-  const size_t c = g.c, row = g.kw * c, patch = g.PatchCols();
-  const size_t step = static_cast<size_t>(g.dilation_w) * c;
-  const size_t ky_step = static_cast<size_t>(g.dilation_h) * g.w * c;
-  const auto border_run = [&](size_t r, size_t ky, int64_t at, size_t a,
-                              size_t b) {
-    const float* in = dcols + (r - r0) * patch + ky * row;
-    if (g.dilation_w == 1) {
-      im2col_simd::Run<true>(dx + at, in + a * c, (b - a) * c);
-    } else {
-      for (size_t kx = a; kx < b; ++kx) {
-        im2col_simd::Run<true>(dx + at + (kx - a) * step, in + kx * c, c);
-      }
-    }
-  };
-  im2col_simd::WalkRows(
-      g, r0, r1,
-      [&](size_t r, int64_t at) {
-        const float* in = dcols + (r - r0) * patch;
-        float* out = dx + at;
-        for (size_t ky = 0; ky < g.kh; ++ky, in += row, out += ky_step) {
-          if (g.dilation_w == 1) {
-            im2col_simd::Run<true>(out, in, row);
-          } else {
-            for (size_t kx = 0; kx < g.kw; ++kx) {
-              im2col_simd::Run<true>(out + kx * step, in + kx * c, c);
-            }
-          }
-        }
-      },
-      [&](size_t r) { im2col_detail::ForEachKernelRow(g, r, r + 1, border_run); });
+  im2col_simd::PatchRuns</*kToImage=*/true>(g, r0, r1, dcols, dx);
 }
 
 // NOLINTNEXTLINE(google-readability-namespace-comments)
